@@ -1,0 +1,96 @@
+/* hellod.c - the daemon's main(): the table of contents of the program. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "log.h"
+#include "svr-config.h"
+#include "svr-listen.h"
+#include "svr-options.h"
+#include "svr-server.h"
+
+/* Exit statuses, as hellod(8) documents them. */
+enum {
+    EXIT_OK = 0,
+    EXIT_RUNTIME = 1,
+    EXIT_USAGE = 2,
+    EXIT_CONFIG = 78, /* EX_CONFIG of sysexits.h */
+};
+
+static int config_failed(const struct logger *log, const struct config_error *err)
+{
+    char msg[1024];
+
+    config_error_format(err, msg, sizeof msg);
+    log_err(log, "%s", msg);
+    return EXIT_CONFIG;
+}
+
+static int listen_failed(const struct logger *log, const struct listen_error *err, int r)
+{
+    log_err(log, "cannot listen on %s: %s", err->addr, err->what ? err->what : strerror(-r));
+    return EXIT_RUNTIME;
+}
+
+int main(int argc, char **argv)
+{
+    struct logger log;
+    struct svr_options opts;
+    struct config cfg;
+    struct config_error cerr;
+    struct listeners ls;
+    struct listen_error lerr;
+    struct server *srv;
+    char usage_error[256];
+    int r;
+
+    log_open(&log, "hellod", LOG_INFO);
+
+    if (svr_options_parse(&opts, argc, argv, usage_error, sizeof usage_error) < 0) {
+        log_err(&log, "%s (try 'hellod --help')", usage_error);
+        return EXIT_USAGE;
+    }
+    if (opts.action == SVR_HELP) {
+        svr_usage(stdout);
+        return EXIT_OK;
+    }
+    if (opts.action == SVR_VERSION) {
+        svr_version(stdout);
+        return EXIT_OK;
+    }
+
+    config_defaults(&cfg);
+    if (config_load(&cfg, opts.config_path, opts.config_given, &cerr) < 0 ||
+        svr_options_apply(&opts, &cfg, &cerr) < 0)
+        return config_failed(&log, &cerr);
+    if (opts.action == SVR_CHECK_CONFIG) {
+        config_print(&cfg, stdout);
+        return EXIT_OK;
+    }
+    log.max_level = cfg.log_level;
+    log_info(&log, "hellod %s starting", PACKAGE_VERSION);
+
+    r = listeners_open(&ls, &cfg, &lerr);
+    if (r < 0)
+        return listen_failed(&log, &lerr, r);
+    if (ls.config_ignored)
+        log_notice(&log, "listen = ... ignored: serving the %u sockets passed by the service manager",
+                   ls.n);
+
+    r = server_new(&srv, &cfg, &log);
+    if (r < 0) {
+        log_err(&log, "cannot set up the event loop: %s", strerror(-r));
+        listeners_close(&ls);
+        return EXIT_RUNTIME;
+    }
+    r = server_run(srv, &ls);
+    server_free(srv);
+    if (r < 0) {
+        log_err(&log, "stopped on an error: %s", strerror(-r));
+        return EXIT_RUNTIME;
+    }
+    return EXIT_OK;
+}

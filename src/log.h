@@ -1,0 +1,53 @@
+/* log.h - where messages go: to the journal with structured fields when stderr
+ * is connected to it, else to stderr as lines (with sd-daemon's "<N>" priority
+ * prefixes when stderr is not a terminal). Owns the logger and its level. */
+#ifndef HELLO_LOG_H
+#define HELLO_LOG_H
+
+#include <stdbool.h>
+#include <syslog.h>
+
+enum log_sink {
+    LOG_SINK_TERMINAL, /* "hellod: warning: text", for people */
+    LOG_SINK_PREFIXED, /* "<4>text", for any service manager's log */
+    LOG_SINK_JOURNAL,  /* sd_journal_sendv() with fields of our own */
+};
+
+struct logger {
+    const char *ident; /* SYSLOG_IDENTIFIER= and the terminal prefix */
+    enum log_sink sink;
+    int max_level; /* LOG_ERR .. LOG_DEBUG: anything less urgent is dropped */
+};
+
+/* Extra journal fields of one message; either may be NULL. */
+struct log_fields {
+    const char *peer;       /* HELLOD_PEER=: the client's address */
+    const char *message_id; /* MESSAGE_ID=: 32 hex digits, see hellod.catalog */
+};
+
+/* Picks the sink from stderr: the journal when $JOURNAL_STREAM names stderr's
+ * device and inode (as systemd's own tools check), else terminal or prefixed. */
+void log_open(struct logger *log, const char *ident, int max_level);
+
+void log_fields(const struct logger *log, int prio, const struct log_fields *f, const char *fmt,
+                ...) __attribute__((format(printf, 4, 5)));
+
+/* The level is tested before anything is formatted, so a debug line costs
+ * nothing when debug is off. */
+#define log_at(log, prio, f, ...)                                                                  \
+    do {                                                                                           \
+        if ((prio) <= (log)->max_level)                                                            \
+            log_fields((log), (prio), (f), __VA_ARGS__);                                           \
+    } while (0)
+
+#define log_err(log, ...)    log_at(log, LOG_ERR, NULL, __VA_ARGS__)
+#define log_warn(log, ...)   log_at(log, LOG_WARNING, NULL, __VA_ARGS__)
+#define log_notice(log, ...) log_at(log, LOG_NOTICE, NULL, __VA_ARGS__)
+#define log_info(log, ...)   log_at(log, LOG_INFO, NULL, __VA_ARGS__)
+#define log_debug(log, ...)  log_at(log, LOG_DEBUG, NULL, __VA_ARGS__)
+
+/* An event about one client: the peer goes in a field of its own too. */
+#define log_peer(log, prio, peer_str, ...)                                                         \
+    log_at(log, prio, (&(const struct log_fields){.peer = (peer_str)}), __VA_ARGS__)
+
+#endif

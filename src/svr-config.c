@@ -1,0 +1,343 @@
+/* svr-config.c - the configuration: a typed table of keys, parsed with inih. */
+#include "config.h"
+
+#include "svr-config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <ini.h>
+
+#include "parse.h"
+
+#define MAX_DURATION (24 * 3600 * USEC_PER_SEC)
+
+enum key_type { KEY_LISTEN, KEY_GREETING, KEY_UINT32, KEY_DURATION, KEY_LOG_LEVEL, KEY_BOOL };
+
+static const struct key {
+    const char *section;
+    const char *name;
+    enum key_type type;
+    size_t offset;
+    uint64_t min, max; /* KEY_UINT32: the range; KEY_DURATION: max */
+} keys[] = {
+    {"server", "listen", KEY_LISTEN, offsetof(struct config, listen), 0, 0},
+    {"server", "greeting", KEY_GREETING, offsetof(struct config, greeting), 0, 0},
+    {"server", "max_connections", KEY_UINT32, offsetof(struct config, max_connections), 1,
+     1000000},
+    {"server", "max_message", KEY_UINT32, offsetof(struct config, max_message), 1, 1048576},
+    {"server", "idle_timeout", KEY_DURATION, offsetof(struct config, idle_timeout), 0,
+     MAX_DURATION},
+    {"server", "message_timeout", KEY_DURATION, offsetof(struct config, message_timeout), 0,
+     MAX_DURATION},
+    {"server", "backlog", KEY_UINT32, offsetof(struct config, backlog), 1, 65535},
+    {"log", "level", KEY_LOG_LEVEL, offsetof(struct config, log_level), 0, 0},
+    {"log", "messages", KEY_BOOL, offsetof(struct config, log_messages), 0, 0},
+};
+#define N_KEYS (sizeof keys / sizeof keys[0])
+
+void config_defaults(struct config *cfg)
+{
+    *cfg = (struct config){
+        .n_listen = 1,
+        .listen = {{.kind = ADDR_PORT, .port = 8080}},
+        .greeting = "Hello from server",
+        .max_connections = 10000,
+        .max_message = 1024,
+        .idle_timeout = 60 * USEC_PER_SEC,
+        .message_timeout = 100 * USEC_PER_MSEC,
+        .backlog = 128,
+        .log_level = LOG_INFO,
+        .log_messages = false,
+    };
+}
+
+static int fail(struct config_error *err, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(struct config_error *err, const char *key, const char *fmt, ...)
+{
+    va_list ap;
+
+    snprintf(err->key, sizeof err->key, "%s", key ? key : "");
+    va_start(ap, fmt);
+    vsnprintf(err->reason, sizeof err->reason, fmt, ap);
+    va_end(ap);
+    return -EINVAL;
+}
+
+static const char *addr_error(int r)
+{
+    switch (r) {
+    case -ERANGE:
+        return "port out of range (0..65535)";
+    case -ENAMETOOLONG:
+        return "host name or socket path too long";
+    default:
+        return "expected PORT, HOST:PORT, [IPV6]:PORT or /absolute/path";
+    }
+}
+
+static int set_listen(struct config *cfg, const char *value, const char *key,
+                      struct config_error *err)
+{
+    char copy[1024], *save = NULL;
+    unsigned n = 0;
+
+    if (strlen(value) >= sizeof copy)
+        return fail(err, key, "value too long");
+    strcpy(copy, value);
+    for (char *tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+        struct listen_addr a;
+        int r = addr_parse(tok, &a);
+
+        if (r < 0)
+            return fail(err, key, "'%.64s': %s", tok, addr_error(r));
+        if (n == CONFIG_LISTEN_MAX)
+            return fail(err, key, "more than %d addresses", CONFIG_LISTEN_MAX);
+        cfg->listen[n++] = a;
+    }
+    if (n == 0)
+        return fail(err, key, "no address given");
+    cfg->n_listen = n;
+    cfg->listen_set = true;
+    return 0;
+}
+
+static int set_greeting(char *dst, const char *value, const char *key, struct config_error *err)
+{
+    size_t n = strlen(value);
+
+    if (n == 0)
+        return fail(err, key, "must not be empty");
+    if (n > CONFIG_GREETING_MAX)
+        return fail(err, key, "longer than %d bytes", CONFIG_GREETING_MAX);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)value[i] < 0x20 || value[i] == 0x7f)
+            return fail(err, key, "must not contain control characters");
+    memcpy(dst, value, n + 1);
+    return 0;
+}
+
+static int set_value(struct config *cfg, const struct key *k, const char *value,
+                     const char *keyname, struct config_error *err)
+{
+    void *field = (char *)cfg + k->offset;
+    uint64_t v;
+    int r;
+
+    switch (k->type) {
+    case KEY_LISTEN:
+        return set_listen(cfg, value, keyname, err);
+    case KEY_GREETING:
+        return set_greeting(field, value, keyname, err);
+    case KEY_UINT32:
+        r = parse_uint(value, k->min, k->max, &v);
+        if (r == -ERANGE)
+            return fail(err, keyname, "'%.32s' out of range (%llu..%llu)", value,
+                        (unsigned long long)k->min, (unsigned long long)k->max);
+        if (r < 0)
+            return fail(err, keyname, "'%.32s' is not a whole number", value);
+        *(uint32_t *)field = (uint32_t)v;
+        return 0;
+    case KEY_DURATION:
+        r = parse_duration(value, k->max, &v);
+        if (r == -ERANGE)
+            return fail(err, keyname, "'%.32s' out of range (at most 24h)", value);
+        if (r < 0)
+            return fail(err, keyname,
+                        "'%.32s' is not a duration (like 100ms, 60s, 5min, 1h; 0 for never)",
+                        value);
+        *(uint64_t *)field = v;
+        return 0;
+    case KEY_LOG_LEVEL:
+        if (parse_log_level(value, field) < 0)
+            return fail(err, keyname, "'%.32s' is not one of err, warning, notice, info, debug",
+                        value);
+        return 0;
+    case KEY_BOOL:
+        if (parse_bool(value, field) < 0)
+            return fail(err, keyname, "'%.32s' is not yes or no", value);
+        return 0;
+    }
+    return fail(err, keyname, "internal error: unknown key type");
+}
+
+static const struct key *find_key(const char *section, const char *name, bool *section_known)
+{
+    *section_known = false;
+    for (size_t i = 0; i < N_KEYS; i++) {
+        if (strcmp(keys[i].section, section) != 0)
+            continue;
+        *section_known = true;
+        if (strcmp(keys[i].name, name) == 0)
+            return &keys[i];
+    }
+    return NULL;
+}
+
+int config_set(struct config *cfg, const char *section, const char *name, const char *value,
+               struct config_error *err)
+{
+    char keyname[sizeof err->key];
+    bool section_known;
+    const struct key *k = find_key(section, name, &section_known);
+
+    snprintf(keyname, sizeof keyname, "[%.16s] %.24s", section, name);
+    if (!section_known)
+        return fail(err, NULL, "unknown section [%.32s]", section);
+    if (!k)
+        return fail(err, keyname, "unknown key");
+    return set_value(cfg, k, value, keyname, err);
+}
+
+/* What inih's callbacks share while one file is read. */
+struct load {
+    FILE *file;
+    struct config *cfg;
+    struct config_error *err;
+    unsigned line;      /* the line inih is at */
+    unsigned seen[N_KEYS]; /* the line each key was set on, to refuse it twice */
+    bool failed;
+};
+
+static bool is_known_section(const char *name, size_t n)
+{
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (strlen(keys[i].section) == n && strncmp(keys[i].section, name, n) == 0)
+            return true;
+    return false;
+}
+
+static void load_fail_line(struct load *ld)
+{
+    ld->err->line = ld->line;
+    ld->failed = true;
+}
+
+/* inih's reader: fgets that counts lines, so that errors can name them, and
+ * that checks section names itself (inih reports only sections with keys). */
+static char *read_line(char *str, int num, void *stream)
+{
+    struct load *ld = stream;
+    const char *p;
+
+    if (ld->failed || !fgets(str, num, ld->file))
+        return NULL;
+    ld->line++;
+    if (!strchr(str, '\n') && !feof(ld->file)) {
+        fail(ld->err, NULL, "line longer than %d characters", num - 3);
+        load_fail_line(ld);
+        return NULL;
+    }
+    for (p = str; *p == ' ' || *p == '\t'; p++)
+        ;
+    if (*p == '[') {
+        const char *close = strchr(p, ']');
+        if (close && !is_known_section(p + 1, (size_t)(close - p - 1))) {
+            fail(ld->err, NULL, "unknown section [%.*s]", (int)(close - p - 1 > 32 ? 32 : close - p - 1),
+                 p + 1);
+            load_fail_line(ld);
+            return NULL;
+        }
+    }
+    return str;
+}
+
+static int on_key(void *user, const char *section, const char *name, const char *value)
+{
+    struct load *ld = user;
+    bool section_known;
+    const struct key *k = find_key(section, name, &section_known);
+
+    if (ld->failed)
+        return 0;
+    if (k && ld->seen[k - keys]) {
+        char keyname[sizeof ld->err->key];
+        snprintf(keyname, sizeof keyname, "[%.16s] %.24s", section, name);
+        fail(ld->err, keyname, "set twice (first on line %u)", ld->seen[k - keys]);
+        load_fail_line(ld);
+        return 0;
+    }
+    if (section[0] == '\0') {
+        fail(ld->err, NULL, "key '%.32s' outside of any section", name);
+        load_fail_line(ld);
+        return 0;
+    }
+    if (config_set(ld->cfg, section, name, value, ld->err) < 0) {
+        load_fail_line(ld);
+        return 0;
+    }
+    ld->seen[k - keys] = ld->line;
+    return 1;
+}
+
+int config_load(struct config *cfg, const char *path, bool must_exist, struct config_error *err)
+{
+    struct config next = *cfg;
+    struct load ld = {.cfg = &next, .err = err};
+    int r;
+
+    memset(err, 0, sizeof *err);
+    err->file = path;
+    ld.file = fopen(path, "re");
+    if (!ld.file) {
+        r = -errno;
+        if (r == -ENOENT && !must_exist)
+            return 0;
+        fail(err, NULL, "cannot read: %s", strerror(-r));
+        return r;
+    }
+    r = ini_parse_stream(read_line, &ld, on_key, &ld);
+    if (ferror(ld.file) && !ld.failed) {
+        fail(err, NULL, "read error: %s", strerror(errno));
+        ld.failed = true;
+    }
+    fclose(ld.file);
+    /* inih returns the first line it could not parse; our own error may be later. */
+    if (r > 0 && (!ld.failed || (unsigned)r < err->line)) {
+        fail(err, NULL, "syntax error: expected [section], key = value, or a ; comment");
+        err->line = (unsigned)r;
+        ld.failed = true;
+    }
+    if (ld.failed)
+        return -EINVAL;
+    *cfg = next;
+    return 0;
+}
+
+void config_error_format(const struct config_error *err, char *buf, size_t size)
+{
+    char where[512] = "";
+    size_t n = 0;
+
+    if (err->file && err->line)
+        n = (size_t)snprintf(where, sizeof where, "%s:%u: ", err->file, err->line);
+    else if (err->file)
+        n = (size_t)snprintf(where, sizeof where, "%s: ", err->file);
+    if (err->key[0] && n < sizeof where)
+        snprintf(where + n, sizeof where - n, "%s: ", err->key);
+    snprintf(buf, size, "%s%s", where, err->reason);
+}
+
+void config_print(const struct config *cfg, FILE *out)
+{
+    char buf[ADDR_STRLEN + ADDR_HOST_MAX], idle[64], msg[64];
+
+    fprintf(out, "[server]\nlisten =");
+    for (unsigned i = 0; i < cfg->n_listen; i++) {
+        addr_spec_format(&cfg->listen[i], buf, sizeof buf);
+        fprintf(out, " %s", buf);
+    }
+    format_duration(idle, sizeof idle, cfg->idle_timeout);
+    format_duration(msg, sizeof msg, cfg->message_timeout);
+    fprintf(out,
+            "\ngreeting = %s\nmax_connections = %u\nmax_message = %u\nidle_timeout = %s\n"
+            "message_timeout = %s\nbacklog = %u\n\n[log]\nlevel = %s\nmessages = %s\n",
+            cfg->greeting, cfg->max_connections, cfg->max_message, idle, msg, cfg->backlog,
+            log_level_name(cfg->log_level), cfg->log_messages ? "yes" : "no");
+}

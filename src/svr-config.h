@@ -1,0 +1,57 @@
+/* svr-config.h - hellod's configuration: the built-in defaults, loading
+ * /etc/hellod.conf with inih, validating every key against a typed table,
+ * command-line overrides, and printing the effective configuration. */
+#ifndef HELLO_SVR_CONFIG_H
+#define HELLO_SVR_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "addr.h"
+
+#define CONFIG_LISTEN_MAX  16
+#define CONFIG_GREETING_MAX 128
+
+struct config {
+    struct listen_addr listen[CONFIG_LISTEN_MAX];
+    unsigned n_listen;
+    bool listen_set; /* given in a file or with --listen, not the built-in default */
+    char greeting[CONFIG_GREETING_MAX + 1];
+    uint32_t max_connections;
+    uint32_t max_message; /* bytes, without the CR LF */
+    uint64_t idle_timeout;    /* µs, 0 = never */
+    uint64_t message_timeout; /* µs, 0 = never */
+    uint32_t backlog;
+    int log_level;     /* LOG_ERR .. LOG_DEBUG */
+    bool log_messages; /* log each message received, escaped, at info */
+};
+
+/* Why a configuration was refused: enough to say where and what. */
+struct config_error {
+    const char *file; /* NULL for the command line */
+    unsigned line;    /* 0 when not about one line */
+    char key[48];     /* "[section] key", or "" */
+    char reason[192];
+};
+
+void config_defaults(struct config *cfg);
+
+/* Loads path over cfg. When the file does not exist and must_exist is false,
+ * cfg is left as it was and 0 returned. Else 0, or a negative errno with err
+ * filled in: -ENOENT/-EACCES/... when the file cannot be read, -EINVAL for
+ * anything wrong inside it. cfg is only changed on success. */
+int config_load(struct config *cfg, const char *path, bool must_exist, struct config_error *err);
+
+/* Applies one "section", "key", "value" as if it stood in a file (the
+ * command line's --listen and --log-level go through here). */
+int config_set(struct config *cfg, const char *section, const char *key, const char *value,
+               struct config_error *err);
+
+/* "FILE:LINE: [section] key: reason", the one wording of every config error. */
+void config_error_format(const struct config_error *err, char *buf, size_t size);
+
+/* The effective configuration, in the file's own syntax. */
+void config_print(const struct config *cfg, FILE *out);
+
+#endif

@@ -1,0 +1,611 @@
+/* svr-conn.c - one client connection, from accept to close.
+ *
+ * A connection costs about 170 bytes while idle: no buffer of its own. Reads
+ * land in the server's shared buffer and are framed at once; each complete
+ * message adds one to the replies owed, and the owed replies go out in one
+ * write straight from the greeting's reply block. So nothing is allocated per
+ * message, and a client that never reads costs a counter, not memory. */
+#include "config.h"
+
+#include "svr-conn.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "escape.h"
+#include "frame.h"
+#include "svr-server.h"
+
+#define REPLY_BLOCK      (64 * 1024)
+/* Past this many bytes of replies owed and not taken by the kernel, stop
+ * reading the client until it reads: pipelining is bounded by the client's
+ * own appetite. */
+#define CONN_OUTPUT_MAX  (64 * 1024)
+/* A closing connection reads and drops what the client still sends for this
+ * long, so that our close does not become a reset that destroys the error
+ * line in flight (the "lingering close" of httpd and nginx). */
+#define LINGER_USEC      (2 * 1000000ULL)
+/* Each wakeup accepts at most this many clients, so that a flood of new
+ * connections cannot starve the open ones. */
+#define ACCEPT_BATCH     64
+/* The most of a message a log line shows. */
+#define LOG_MESSAGE_MAX  256
+/* The most one wakeup writes to one client, for fairness. */
+#define WRITE_BATCH      (256 * 1024)
+
+struct reply {
+    unsigned refs;
+    uint32_t line_len; /* the greeting and its LF */
+    uint32_t size;     /* bytes in data: a whole number of lines */
+    char data[];
+};
+
+enum conn_state {
+    CONN_OPEN,    /* reading and answering */
+    CONN_EOF,     /* the client is done sending: answer, then close */
+    CONN_FAILED,  /* an error line is owed after the replies: then linger */
+    CONN_LINGER,  /* all sent and shut down: drop input until EOF or LINGER_USEC */
+};
+
+static const char error_too_long[] = "ERROR message too long\n";
+static const char error_busy[] = "ERROR server busy\n";
+
+union peer {
+    struct sockaddr sa;
+    struct sockaddr_in in;
+    struct sockaddr_in6 in6;
+};
+
+struct conn {
+    struct server *srv;
+    sd_event_source *io; /* owns the descriptor */
+    struct tnode idle;   /* in srv->idle, or in srv->linger once lingering */
+    struct tnode partial; /* in srv->partial while a message is unfinished */
+    struct reply *reply; /* held while replies are owed */
+    struct framer framer;
+    uint32_t owed;       /* replies owed; the first is sent up to .sent bytes */
+    uint32_t sent;
+    uint32_t events;     /* what the io source waits for */
+    uint8_t state;
+    uint8_t err_sent;    /* bytes of the error line sent */
+    uint16_t logged;     /* bytes of an unfinished message kept in .head */
+    char *head;          /* its first bytes, only when messages are logged */
+    union peer peer;
+};
+
+/* --- the reply block ------------------------------------------------------ */
+
+int reply_new(struct reply **out, const char *greeting)
+{
+    size_t glen = strlen(greeting), line = glen + 1;
+    size_t lines = REPLY_BLOCK / line ? REPLY_BLOCK / line : 1;
+    struct reply *r = malloc(sizeof *r + lines * line);
+
+    if (!r)
+        return -ENOMEM;
+    r->refs = 1;
+    r->line_len = (uint32_t)line;
+    r->size = (uint32_t)(lines * line);
+    for (size_t i = 0; i < lines; i++) {
+        memcpy(r->data + i * line, greeting, glen);
+        r->data[i * line + glen] = '\n';
+    }
+    *out = r;
+    return 0;
+}
+
+void reply_unref(struct reply *r)
+{
+    if (r && --r->refs == 0)
+        free(r);
+}
+
+/* --- small helpers -------------------------------------------------------- */
+
+static int conn_fd(const struct conn *c)
+{
+    return sd_event_source_get_io_fd(c->io);
+}
+
+static uint64_t now_usec(const struct server *srv)
+{
+    uint64_t now = 0;
+
+    sd_event_now(srv->event, CLOCK_MONOTONIC, &now);
+    return now;
+}
+
+static void peer_name(const union peer *peer, char *buf, size_t size)
+{
+    socklen_t len = peer->sa.sa_family == AF_INET6 ? sizeof peer->in6 : sizeof peer->in;
+
+    if (peer->sa.sa_family == AF_UNIX)
+        len = sizeof peer->sa.sa_family; /* UNIX clients have no name to show */
+    addr_format(&peer->sa, len, buf, size);
+}
+
+static void log_conn(const struct conn *c, int prio, const char *what)
+{
+    char peer[ADDR_STRLEN];
+
+    if (prio > c->srv->log.max_level)
+        return;
+    peer_name(&c->peer, peer, sizeof peer);
+    log_peer(&c->srv->log, prio, peer, "%s: %s", peer, what);
+}
+
+/* Moves a node to the tail of a list whose members time out after timeout
+ * (0: never). Only when the list was empty can the first deadline of all have
+ * come sooner, so only then is the server's timer told. */
+static void touch(struct server *srv, struct tlist *list, struct tnode *node, uint64_t timeout)
+{
+    bool was_empty = tlist_empty(list);
+    uint64_t now = now_usec(srv);
+
+    tlist_touch(list, node, now);
+    if (was_empty && timeout)
+        server_deadline(srv, now + timeout);
+}
+
+static void touch_idle(struct conn *c)
+{
+    touch(c->srv, &c->srv->idle, &c->idle, c->srv->cfg.idle_timeout);
+}
+
+/* Bytes of replies owed and not yet sent. */
+static size_t owed_bytes(const struct conn *c)
+{
+    return c->owed ? (size_t)c->owed * c->reply->line_len - c->sent : 0;
+}
+
+static size_t error_left(const struct conn *c)
+{
+    return c->state == CONN_FAILED ? sizeof error_too_long - 1 - c->err_sent : 0;
+}
+
+static bool output_pending(const struct conn *c)
+{
+    return c->owed > 0 || error_left(c) > 0;
+}
+
+/* --- lifecycle ------------------------------------------------------------ */
+
+static void conn_free(struct conn *c)
+{
+    struct server *srv = c->srv;
+
+    tnode_unlink(&c->idle);
+    tnode_unlink(&c->partial);
+    if (c->owed)
+        reply_unref(c->reply);
+    sd_event_source_disable_unref(c->io); /* and closes the descriptor */
+    free(c->head);
+    free(c);
+    srv->n_conns--;
+    server_conn_closed(srv);
+}
+
+static void set_events(struct conn *c)
+{
+    uint32_t want = 0;
+
+    if ((c->state == CONN_OPEN && owed_bytes(c) <= CONN_OUTPUT_MAX) || c->state == CONN_LINGER)
+        want |= EPOLLIN;
+    if (output_pending(c))
+        want |= EPOLLOUT;
+    if (want != c->events) {
+        sd_event_source_set_io_events(c->io, want);
+        c->events = want;
+    }
+}
+
+/* Everything owed is sent: close, or linger after an error line. Returns
+ * false when the connection is gone. */
+static bool conn_finish(struct conn *c)
+{
+    if (c->state != CONN_FAILED) {
+        conn_free(c);
+        return false;
+    }
+    c->state = CONN_LINGER;
+    shutdown(conn_fd(c), SHUT_WR);
+    tnode_unlink(&c->partial);
+    touch(c->srv, &c->srv->linger, &c->idle, LINGER_USEC);
+    set_events(c);
+    return true;
+}
+
+/* --- writing -------------------------------------------------------------- */
+
+/* What goes out next: replies straight from the reply block, then the error
+ * line once no reply is left behind it. */
+static int pending_iov(const struct conn *c, struct iovec iov[2], size_t *total)
+{
+    size_t replies = owed_bytes(c);
+    int n = 0;
+
+    *total = 0;
+    if (replies > 0) {
+        size_t run = c->reply->size - c->sent;
+        iov[n++] = (struct iovec){c->reply->data + c->sent, replies < run ? replies : run};
+        *total += iov[0].iov_len;
+        if (replies > run)
+            return n;
+    }
+    if (error_left(c) > 0) {
+        iov[n++] = (struct iovec){(char *)error_too_long + c->err_sent, error_left(c)};
+        *total += error_left(c);
+    }
+    return n;
+}
+
+/* Accounts for n bytes the kernel took. */
+static void consume_sent(struct conn *c, size_t n)
+{
+    if (c->owed) {
+        size_t took = n < owed_bytes(c) ? n : owed_bytes(c);
+        size_t sent = c->sent + took;
+        uint32_t done = (uint32_t)(sent / c->reply->line_len);
+
+        c->sent = (uint32_t)(sent % c->reply->line_len);
+        c->owed -= done;
+        c->srv->stats.messages += done;
+        if (c->owed == 0)
+            reply_unref(c->reply);
+        n -= took;
+    }
+    c->err_sent = (uint8_t)(c->err_sent + n);
+}
+
+/* Sends what is owed, in one write unless the socket takes less. Returns
+ * false when the connection is gone. */
+static bool conn_write(struct conn *c)
+{
+    size_t written = 0;
+
+    while (written < WRITE_BATCH) {
+        struct iovec iov[2];
+        struct msghdr msg = {.msg_iov = iov};
+        size_t want;
+        ssize_t n;
+
+        msg.msg_iovlen = (size_t)pending_iov(c, iov, &want);
+        if (msg.msg_iovlen == 0)
+            break;
+        n = sendmsg(conn_fd(c), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR)
+                break;
+            log_conn(c, LOG_DEBUG, "write failed, closing");
+            conn_free(c);
+            return false;
+        }
+        c->srv->stats.bytes_out += (uint64_t)n;
+        consume_sent(c, (size_t)n);
+        written += (size_t)n;
+        touch_idle(c);
+        if ((size_t)n < want)
+            break; /* the socket is full: EPOLLOUT will say when it drains */
+    }
+    if (!output_pending(c) && (c->state == CONN_EOF || c->state == CONN_FAILED))
+        return conn_finish(c);
+    set_events(c);
+    return true;
+}
+
+/* --- messages ------------------------------------------------------------- */
+
+static void log_message(struct conn *c, const struct frame_msg *m)
+{
+    char text[LOG_MESSAGE_MAX], escaped[4 * LOG_MESSAGE_MAX + 4], peer[ADDR_STRLEN];
+    size_t n = c->logged, tail = m->tail_len;
+
+    memcpy(text, c->head, n);
+    if (tail > sizeof text - n)
+        tail = sizeof text - n;
+    memcpy(text + n, m->tail, tail);
+    n += tail;
+    escape_bytes(escaped, sizeof escaped, text, n);
+    peer_name(&c->peer, peer, sizeof peer);
+    log_peer(&c->srv->log, LOG_INFO, peer, "message from %s: \"%s%s\"", peer, escaped,
+             m->len > n ? "..." : "");
+}
+
+/* Keeps the first bytes of an unfinished message, for its log line. */
+static void keep_head(struct conn *c, const char *p, size_t n)
+{
+    if (c->logged == LOG_MESSAGE_MAX)
+        return;
+    if (!c->head && !(c->head = malloc(LOG_MESSAGE_MAX)))
+        return; /* the log line will show less of it; no reply is at stake */
+    if (n > (size_t)(LOG_MESSAGE_MAX - c->logged))
+        n = (size_t)(LOG_MESSAGE_MAX - c->logged);
+    memcpy(c->head + c->logged, p, n);
+    c->logged = (uint16_t)(c->logged + n);
+}
+
+static void owe_reply(struct conn *c, const struct frame_msg *m)
+{
+    if (c->owed++ == 0) {
+        c->reply = c->srv->reply; /* begin in the greeting in force now */
+        c->reply->refs++;
+    }
+    if (c->srv->cfg.log_messages) {
+        log_message(c, m);
+        free(c->head);
+        c->head = NULL;
+        c->logged = 0;
+    }
+}
+
+static void fail_too_long(struct conn *c)
+{
+    c->state = CONN_FAILED;
+    c->srv->stats.too_long++;
+    tnode_unlink(&c->partial);
+    log_conn(c, LOG_NOTICE, "message too long, closing");
+}
+
+/* Frames what was read: each whole message owes a reply. */
+static void take_input(struct conn *c, const char *buf, size_t n)
+{
+    const char *p = buf, *end = buf + n, *start;
+    uint32_t max = c->srv->cfg.max_message;
+    struct frame_msg m;
+
+    for (;;) {
+        start = p;
+        switch (frame_next(&c->framer, &p, end, max, &m)) {
+        case FRAME_MESSAGE:
+            owe_reply(c, &m);
+            continue;
+        case FRAME_TOO_LONG:
+            fail_too_long(c);
+            return;
+        case FRAME_PARTIAL:
+            break;
+        }
+        break;
+    }
+    if (!frame_pending(&c->framer)) {
+        tnode_unlink(&c->partial);
+        return;
+    }
+    if (c->srv->cfg.log_messages)
+        keep_head(c, start, (size_t)(end - start));
+    touch(c->srv, &c->srv->partial, &c->partial, c->srv->cfg.message_timeout);
+}
+
+/* The unfinished message is whole now: the client went quiet, or done. */
+static void flush_partial(struct conn *c)
+{
+    struct frame_msg m;
+
+    tnode_unlink(&c->partial);
+    switch (frame_flush(&c->framer, c->srv->cfg.max_message, &m)) {
+    case FRAME_MESSAGE:
+        owe_reply(c, &m);
+        break;
+    case FRAME_TOO_LONG:
+        fail_too_long(c);
+        break;
+    case FRAME_PARTIAL:
+        break;
+    }
+}
+
+/* --- reading -------------------------------------------------------------- */
+
+/* The client shut down its writing side: answer everything, then close. */
+static bool conn_eof(struct conn *c)
+{
+    if (c->state == CONN_LINGER) {
+        conn_free(c);
+        return false;
+    }
+    flush_partial(c);
+    if (c->state == CONN_OPEN)
+        c->state = CONN_EOF;
+    return conn_write(c);
+}
+
+/* One read into the shared buffer. A short read means the socket is drained,
+ * so there is no second read to see EAGAIN. Returns false when the connection
+ * is gone. */
+static bool conn_read(struct conn *c)
+{
+    struct server *srv = c->srv;
+    ssize_t n = read(conn_fd(c), srv->rbuf, sizeof srv->rbuf);
+
+    if (n > 0) {
+        srv->stats.bytes_in += (uint64_t)n;
+        if (c->state == CONN_LINGER)
+            return true; /* dropped: we are only waiting for the client's FIN */
+        touch_idle(c);
+        take_input(c, srv->rbuf, (size_t)n);
+        return true;
+    }
+    if (n == 0)
+        return conn_eof(c);
+    if (errno == EAGAIN || errno == EINTR)
+        return true;
+    log_conn(c, LOG_DEBUG, "read failed, closing");
+    conn_free(c);
+    return false;
+}
+
+static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+    struct conn *c = userdata;
+    bool hangup = revents & (EPOLLHUP | EPOLLERR);
+
+    if ((revents & EPOLLIN) || (hangup && (c->events & EPOLLIN)))
+        if (!conn_read(c))
+            return 0;
+    if (output_pending(c))
+        conn_write(c);
+    else if (hangup && !(c->events & EPOLLIN))
+        conn_free(c); /* gone, and nothing to say to it */
+    else
+        set_events(c);
+    return 0;
+}
+
+/* --- accepting ------------------------------------------------------------ */
+
+static int conn_open(struct server *srv, int fd, const union peer *peer)
+{
+    struct conn *c = calloc(1, sizeof *c);
+    int r;
+
+    if (!c)
+        return -ENOMEM;
+    r = sd_event_add_io(srv->event, &c->io, fd, EPOLLIN, on_io, c);
+    if (r < 0) {
+        free(c);
+        return r;
+    }
+    sd_event_source_set_io_fd_own(c->io, true);
+    c->srv = srv;
+    c->events = EPOLLIN;
+    c->peer = *peer;
+    srv->n_conns++;
+    srv->stats.connections++;
+    touch_idle(c);
+    log_conn(c, LOG_DEBUG, "connected");
+    return 0;
+}
+
+/* Past max_connections: say so and close, reading first what the client
+ * already sent, so that the close is not a reset that loses the error line. */
+static void refuse_busy(struct server *srv, int fd, const union peer *peer)
+{
+    char name[ADDR_STRLEN];
+
+    srv->stats.busy++;
+    if (send(fd, error_busy, sizeof error_busy - 1, MSG_NOSIGNAL | MSG_DONTWAIT) > 0) {
+        shutdown(fd, SHUT_WR);
+        (void)!recv(fd, srv->rbuf, sizeof srv->rbuf, MSG_DONTWAIT); /* none sent yet is fine */
+    }
+    close(fd);
+    if (LOG_NOTICE <= srv->log.max_level) {
+        peer_name(peer, name, sizeof name);
+        log_peer(&srv->log, LOG_NOTICE, name, "%s: server busy, refused", name);
+    }
+}
+
+int conn_accept(struct server *srv, int listen_fd)
+{
+    for (int i = 0; i < ACCEPT_BATCH; i++) {
+        union peer peer = {0};
+        socklen_t len = sizeof peer;
+        int fd = accept4(listen_fd, &peer.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int r;
+
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                return -errno;
+            if (errno == EAGAIN)
+                return 0;
+            continue; /* ECONNABORTED and the like: that client gave up */
+        }
+        if (srv->n_conns >= srv->cfg.max_connections) {
+            refuse_busy(srv, fd, &peer);
+            continue;
+        }
+        r = conn_open(srv, fd, &peer);
+        if (r < 0) {
+            close(fd);
+            log_warn(&srv->log, "cannot serve a new client: %s", strerror(-r));
+        }
+    }
+    return 0;
+}
+
+int conn_adopt(struct server *srv, int fd)
+{
+    union peer peer = {0};
+    socklen_t len = sizeof peer;
+    char name[ADDR_STRLEN];
+    int r;
+
+    if (getpeername(fd, &peer.sa, &len) < 0)
+        return -errno;
+    r = conn_open(srv, fd, &peer);
+    if (r < 0)
+        return r;
+    peer_name(&peer, name, sizeof name);
+    log_peer(&srv->log, LOG_INFO, name, "serving one connection from %s (inetd mode)", name);
+    return 0;
+}
+
+/* --- timeouts and stopping ------------------------------------------------ */
+
+#define conn_of(node, member) tnode_entry(node, struct conn, member)
+
+static uint64_t deadline(const struct tlist *l, uint64_t timeout)
+{
+    const struct tnode *n = tlist_first(l);
+
+    return n && timeout ? n->since + timeout : UINT64_MAX;
+}
+
+uint64_t conn_expire(struct server *srv, uint64_t now)
+{
+    uint64_t next;
+
+    while (deadline(&srv->idle, srv->cfg.idle_timeout) <= now) {
+        struct conn *c = conn_of(tlist_first(&srv->idle), idle);
+        srv->stats.idle_timeouts++;
+        log_conn(c, LOG_DEBUG, "idle for too long, closing");
+        conn_free(c);
+    }
+    while (deadline(&srv->partial, srv->cfg.message_timeout) <= now) {
+        struct conn *c = conn_of(tlist_first(&srv->partial), partial);
+        flush_partial(c);
+        conn_write(c);
+    }
+    while (deadline(&srv->linger, LINGER_USEC) <= now)
+        conn_free(conn_of(tlist_first(&srv->linger), idle));
+
+    next = deadline(&srv->idle, srv->cfg.idle_timeout);
+    if (deadline(&srv->partial, srv->cfg.message_timeout) < next)
+        next = deadline(&srv->partial, srv->cfg.message_timeout);
+    if (deadline(&srv->linger, LINGER_USEC) < next)
+        next = deadline(&srv->linger, LINGER_USEC);
+    return next;
+}
+
+void conn_drain_all(struct server *srv)
+{
+    struct tnode *n, *next;
+
+    while (!tlist_empty(&srv->linger))
+        conn_free(conn_of(tlist_first(&srv->linger), idle));
+    /* Writing moves a connection to the tail, where the walk meets it again
+     * no longer open; so each is drained once and the walk ends. */
+    for (n = srv->idle.head.next; n != &srv->idle.head; n = next) {
+        struct conn *c = conn_of(n, idle);
+
+        next = n->next;
+        if (c->state != CONN_OPEN)
+            continue;
+        if (!conn_read(c) || c->state != CONN_OPEN)
+            continue;
+        conn_eof(c);
+    }
+}
+
+void conn_close_all(struct server *srv)
+{
+    while (!tlist_empty(&srv->linger))
+        conn_free(conn_of(tlist_first(&srv->linger), idle));
+    while (!tlist_empty(&srv->idle))
+        conn_free(conn_of(tlist_first(&srv->idle), idle));
+}

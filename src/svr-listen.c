@@ -1,0 +1,160 @@
+/* svr-listen.c - socket activation with a fallback to our own bind. */
+#include "config.h"
+
+#include "svr-listen.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+
+static void name_socket(int fd, char *buf, size_t size)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+        snprintf(buf, size, "fd %d", fd);
+    else
+        addr_format((struct sockaddr *)&ss, len, buf, size);
+}
+
+static bool listener_named(const struct listeners *ls, const char *name)
+{
+    for (unsigned i = 0; i < ls->n; i++)
+        if (strcmp(ls->l[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+/* Would binding this listen entry give one of the passed sockets? Compared
+ * by formatted address, as lighttpd matches inherited sockets. */
+static bool passed_matches(const struct listeners *ls, const struct listen_addr *a)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res;
+    char name[ADDR_STRLEN + ADDR_HOST_MAX], port[8];
+    bool found = true;
+
+    switch (a->kind) {
+    case ADDR_UNIX:
+        return listener_named(ls, a->path);
+    case ADDR_PORT: /* dual-stack, or IPv4 on a kernel without IPv6 */
+        snprintf(name, sizeof name, "[::]:%u", a->port);
+        if (listener_named(ls, name))
+            return true;
+        snprintf(name, sizeof name, "0.0.0.0:%u", a->port);
+        return listener_named(ls, name);
+    case ADDR_HOST_PORT:
+        break;
+    }
+    snprintf(port, sizeof port, "%u", a->port);
+    if (getaddrinfo(a->host, port, &hints, &res) != 0)
+        return false;
+    for (struct addrinfo *ai = res; ai && found; ai = ai->ai_next) {
+        addr_format(ai->ai_addr, ai->ai_addrlen, name, sizeof name);
+        found = listener_named(ls, name);
+    }
+    freeaddrinfo(res);
+    return found;
+}
+
+static bool config_matches_passed(const struct listeners *ls, const struct config *cfg)
+{
+    for (unsigned i = 0; i < cfg->n_listen; i++)
+        if (!passed_matches(ls, &cfg->listen[i]))
+            return false;
+    return cfg->n_listen == ls->n;
+}
+
+static void close_passed(int n)
+{
+    for (int i = 0; i < n; i++)
+        close(SD_LISTEN_FDS_START + i);
+}
+
+static int take_passed(struct listeners *ls, int n, struct listen_error *err)
+{
+    for (int i = 0; i < n; i++) {
+        int fd = SD_LISTEN_FDS_START + i, r;
+
+        if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) > 0) {
+            if (ls->n == LISTENERS_MAX) {
+                snprintf(err->addr, sizeof err->addr, "fd %d", fd);
+                err->what = "more passed sockets than hellod serves";
+                return -E2BIG;
+            }
+            r = net_set_nonblock(fd, true);
+            if (r < 0)
+                return r;
+            ls->l[ls->n].fd = fd;
+            name_socket(fd, ls->l[ls->n].name, sizeof ls->l[ls->n].name);
+            ls->n++;
+        } else if (n == 1 && sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 0) > 0) {
+            ls->conn_fd = fd; /* Accept=yes: systemd accepted it for us */
+        } else {
+            snprintf(err->addr, sizeof err->addr, "fd %d", fd);
+            err->what = n == 1 ? "the passed descriptor is not a stream socket"
+                               : "a passed descriptor is not a listening stream socket";
+            return -ENOTSOCK;
+        }
+    }
+    return 0;
+}
+
+static int bind_configured(struct listeners *ls, const struct config *cfg,
+                           struct listen_error *err)
+{
+    for (unsigned i = 0; i < cfg->n_listen; i++) {
+        int r = net_listen_addr(&cfg->listen[i], (int)cfg->backlog, &ls->l[ls->n],
+                                LISTENERS_MAX - ls->n, err->addr, sizeof err->addr);
+        if (r < 0)
+            return r;
+        ls->n += (unsigned)r;
+    }
+    return 0;
+}
+
+int listeners_open(struct listeners *ls, const struct config *cfg, struct listen_error *err)
+{
+    int n, r;
+
+    *ls = (struct listeners){.conn_fd = -1};
+    *err = (struct listen_error){0};
+    n = sd_listen_fds_with_names(1, NULL);
+    if (n < 0) {
+        snprintf(err->addr, sizeof err->addr, "$LISTEN_FDS");
+        err->what = "invalid socket activation variables";
+        return n;
+    }
+    if (n > 0) {
+        ls->activated = true;
+        r = take_passed(ls, n, err);
+        if (r < 0) {
+            close_passed(n);
+            *ls = (struct listeners){.conn_fd = -1};
+            return r;
+        }
+        ls->config_ignored = ls->conn_fd < 0 && cfg->listen_set && !config_matches_passed(ls, cfg);
+        return 0;
+    }
+    r = bind_configured(ls, cfg, err);
+    if (r < 0)
+        listeners_close(ls);
+    return r;
+}
+
+void listeners_close(struct listeners *ls)
+{
+    for (unsigned i = 0; i < ls->n; i++) {
+        /* A UNIX socket file we bound ourselves goes with us; systemd's stays. */
+        if (!ls->activated && ls->l[i].name[0] == '/')
+            unlink(ls->l[i].name);
+        close(ls->l[i].fd);
+    }
+    ls->n = 0;
+}

@@ -1,0 +1,35 @@
+/* svr-listen.h - where hellod's sockets come from: the ones the service
+ * manager passes (socket activation: checked, made non-blocking, named), or,
+ * when none are passed, our own bind on every configured address. */
+#ifndef HELLO_SVR_LISTEN_H
+#define HELLO_SVR_LISTEN_H
+
+#include <stdbool.h>
+
+#include "net.h"
+#include "svr-config.h"
+
+#define LISTENERS_MAX 64
+
+struct listeners {
+    struct net_listener l[LISTENERS_MAX];
+    unsigned n;
+    bool activated;      /* passed by the service manager, not bound by us */
+    bool config_ignored; /* the configured addresses differ from the passed ones */
+    int conn_fd;         /* >= 0: one passed connected socket (Accept=yes, inetd style) */
+};
+
+/* Why listeners_open() failed, for the caller to say. */
+struct listen_error {
+    char addr[ADDR_STRLEN + ADDR_HOST_MAX]; /* the address, or "fd N" */
+    const char *what;                        /* NULL, or a reason other than the errno */
+};
+
+/* Takes the passed sockets (sd_listen_fds_with_names(), which also unsets
+ * LISTEN_* and sets close-on-exec), or binds cfg's addresses. 0, or a
+ * negative errno with err filled in; nothing stays open on failure. */
+int listeners_open(struct listeners *ls, const struct config *cfg, struct listen_error *err);
+
+void listeners_close(struct listeners *ls);
+
+#endif

@@ -1,0 +1,296 @@
+/* svr-server.c - the server's lifecycle: setting up sd-event (signals,
+ * watchdog, timers), accepting on every listener, telling the service manager
+ * how things stand, and stopping with every owed reply sent. */
+#include "config.h"
+
+#include "svr-server.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "svr-conn.h"
+
+#define STATUS_INTERVAL (1 * 1000000ULL)
+/* After EMFILE, accepting waits this long for descriptors to come free,
+ * instead of spinning on a listener that stays readable. */
+#define ACCEPT_PAUSE (100 * 1000ULL)
+/* A stop waits this long for slow clients to take their replies. */
+#define DRAIN_LIMIT (5 * 1000000ULL)
+/* Timers need not be exact to the microsecond, but a message_timeout of
+ * 100ms must not fire at 350ms, sd-event's default slack. */
+#define TIMER_ACCURACY (1000ULL)
+
+static void send_status(struct server *srv, const char *state)
+{
+    sd_notifyf(0, "%sSTATUS=%u connections open, %llu messages answered", state, srv->n_conns,
+               (unsigned long long)srv->stats.messages);
+    srv->status_conns = srv->n_conns;
+    srv->status_messages = srv->stats.messages;
+}
+
+static int on_status(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    struct server *srv = userdata;
+
+    if (srv->n_conns != srv->status_conns || srv->stats.messages != srv->status_messages)
+        send_status(srv, "");
+    sd_event_source_set_time(s, usec + STATUS_INTERVAL);
+    return 0;
+}
+
+static int set_accepting(struct server *srv, int enabled)
+{
+    for (unsigned i = 0; i < srv->listeners.n; i++) {
+        int r = sd_event_source_set_enabled(srv->accept_src[i], enabled);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+static int on_accept_pause_end(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    struct server *srv = userdata;
+
+    if (!srv->stopping)
+        set_accepting(srv, SD_EVENT_ON);
+    return 0;
+}
+
+static void pause_accepting(struct server *srv, int error)
+{
+    uint64_t now;
+
+    log_warn(&srv->log, "cannot accept: %s; pausing new connections for %llums", strerror(error),
+             (unsigned long long)(ACCEPT_PAUSE / 1000));
+    set_accepting(srv, SD_EVENT_OFF);
+    sd_event_now(srv->event, CLOCK_MONOTONIC, &now);
+    sd_event_source_set_time(srv->accept_pause, now + ACCEPT_PAUSE);
+    sd_event_source_set_enabled(srv->accept_pause, SD_EVENT_ONESHOT);
+}
+
+static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+    struct server *srv = userdata;
+    int r = conn_accept(srv, fd);
+
+    if (r < 0)
+        pause_accepting(srv, -r);
+    return 0;
+}
+
+static int on_timeouts(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    struct server *srv = userdata;
+    uint64_t now, next;
+
+    sd_event_now(srv->event, CLOCK_MONOTONIC, &now);
+    next = conn_expire(srv, now);
+    if (next != UINT64_MAX) {
+        sd_event_source_set_time(s, next);
+        sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+    }
+    return 0;
+}
+
+void server_deadline(struct server *srv, uint64_t at)
+{
+    int enabled = SD_EVENT_OFF;
+    uint64_t armed;
+
+    /* The timer may fire early (the member at a head was touched since):
+     * on_timeouts then just re-arms. It must never fire late. */
+    sd_event_source_get_enabled(srv->timeouts, &enabled);
+    if (enabled != SD_EVENT_OFF && sd_event_source_get_time(srv->timeouts, &armed) >= 0 &&
+        armed <= at)
+        return;
+    sd_event_source_set_time(srv->timeouts, at);
+    sd_event_source_set_enabled(srv->timeouts, SD_EVENT_ONESHOT);
+}
+
+void server_conn_closed(struct server *srv)
+{
+    if ((srv->stopping || srv->inetd) && srv->n_conns == 0)
+        sd_event_exit(srv->event, 0);
+}
+
+static int on_drain_limit(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    struct server *srv = userdata;
+
+    log_warn(&srv->log, "%u clients did not take their replies in time, closing them",
+             srv->n_conns);
+    conn_close_all(srv);
+    return 0;
+}
+
+/* SIGTERM or SIGINT: stop accepting, answer what clients already sent, close. */
+static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+    struct server *srv = userdata;
+    uint64_t now;
+
+    if (srv->stopping)
+        return 0;
+    srv->stopping = true;
+    log_info(&srv->log, "received SIG%s, stopping", sigabbrev_np((int)si->ssi_signo));
+    send_status(srv, "STOPPING=1\n");
+    for (unsigned i = 0; i < srv->listeners.n; i++)
+        srv->accept_src[i] = sd_event_source_disable_unref(srv->accept_src[i]);
+    listeners_close(&srv->listeners);
+    sd_event_now(srv->event, CLOCK_MONOTONIC, &now);
+    sd_event_add_time(srv->event, &srv->drain_limit, CLOCK_MONOTONIC, now + DRAIN_LIMIT,
+                      TIMER_ACCURACY, on_drain_limit, srv);
+    conn_drain_all(srv);
+    if (srv->n_conns == 0)
+        sd_event_exit(srv->event, 0);
+    return 0;
+}
+
+static int add_signals(struct server *srv)
+{
+    static const int stop[] = {SIGTERM, SIGINT};
+    sigset_t mask;
+    int r;
+
+    /* sd-event reads signals from a signalfd: they must be blocked first. A
+     * client that resets mid-reply must cost an EPIPE, never a SIGPIPE. */
+    signal(SIGPIPE, SIG_IGN);
+    sigemptyset(&mask);
+    for (size_t i = 0; i < sizeof stop / sizeof stop[0]; i++)
+        sigaddset(&mask, stop[i]);
+    if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+        return -errno;
+    for (size_t i = 0; i < sizeof stop / sizeof stop[0]; i++) {
+        r = sd_event_add_signal(srv->event, NULL, stop[i], on_stop_signal, srv);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+static int add_timers(struct server *srv)
+{
+    int r;
+
+    r = sd_event_add_time(srv->event, &srv->timeouts, CLOCK_MONOTONIC, UINT64_MAX,
+                          TIMER_ACCURACY, on_timeouts, srv);
+    if (r >= 0)
+        r = sd_event_source_set_enabled(srv->timeouts, SD_EVENT_OFF);
+    if (r >= 0)
+        r = sd_event_add_time(srv->event, &srv->accept_pause, CLOCK_MONOTONIC, UINT64_MAX,
+                              TIMER_ACCURACY, on_accept_pause_end, srv);
+    if (r >= 0)
+        r = sd_event_source_set_enabled(srv->accept_pause, SD_EVENT_OFF);
+    if (r >= 0 && srv->notify) {
+        uint64_t now;
+        sd_event_now(srv->event, CLOCK_MONOTONIC, &now);
+        r = sd_event_add_time(srv->event, &srv->status, CLOCK_MONOTONIC, now + STATUS_INTERVAL,
+                              STATUS_INTERVAL / 10, on_status, srv);
+        if (r >= 0)
+            r = sd_event_source_set_enabled(srv->status, SD_EVENT_ON);
+    }
+    return r < 0 ? r : 0;
+}
+
+int server_new(struct server **out, const struct config *cfg, const struct logger *log)
+{
+    struct server *srv = calloc(1, sizeof *srv);
+    int r;
+
+    if (!srv)
+        return -ENOMEM;
+    srv->log = *log;
+    srv->cfg = *cfg;
+    srv->notify = getenv("NOTIFY_SOCKET") != NULL;
+    tlist_init(&srv->idle);
+    tlist_init(&srv->partial);
+    tlist_init(&srv->linger);
+    r = reply_new(&srv->reply, cfg->greeting);
+    if (r >= 0)
+        r = sd_event_new(&srv->event);
+    if (r >= 0)
+        r = add_signals(srv);
+    if (r >= 0)
+        r = add_timers(srv);
+    /* With WatchdogSec= set, sd-event sends WATCHDOG=1 from the loop itself,
+     * so a stalled loop is what the service manager sees. */
+    if (r >= 0)
+        r = sd_event_set_watchdog(srv->event, true);
+    if (r < 0) {
+        server_free(srv);
+        return r;
+    }
+    *out = srv;
+    return 0;
+}
+
+static int serve_listeners(struct server *srv)
+{
+    for (unsigned i = 0; i < srv->listeners.n; i++) {
+        const struct net_listener *l = &srv->listeners.l[i];
+        int r = sd_event_add_io(srv->event, &srv->accept_src[i], l->fd, EPOLLIN, on_accept, srv);
+        if (r < 0)
+            return r;
+        log_info(&srv->log, "listening on %s%s", l->name,
+                 srv->listeners.activated ? " (from the service manager)" : "");
+    }
+    return 0;
+}
+
+static int serve_inetd(struct server *srv)
+{
+    int r;
+
+    srv->inetd = true;
+    r = net_set_nonblock(srv->listeners.conn_fd, true);
+    if (r >= 0)
+        r = conn_adopt(srv, srv->listeners.conn_fd);
+    if (r < 0)
+        return r;
+    srv->listeners.conn_fd = -1; /* the connection owns it now */
+    return 0;
+}
+
+int server_run(struct server *srv, struct listeners *ls)
+{
+    int r;
+
+    srv->listeners = *ls;
+    *ls = (struct listeners){.conn_fd = -1};
+    r = srv->listeners.conn_fd >= 0 ? serve_inetd(srv) : serve_listeners(srv);
+    if (r < 0)
+        return r;
+    send_status(srv, "READY=1\n");
+    r = sd_event_loop(srv->event);
+    log_info(&srv->log, "stopped after %llu connections and %llu messages",
+             (unsigned long long)srv->stats.connections,
+             (unsigned long long)srv->stats.messages);
+    return r;
+}
+
+struct server *server_free(struct server *srv)
+{
+    if (!srv)
+        return NULL;
+    conn_close_all(srv);
+    for (unsigned i = 0; i < srv->listeners.n; i++)
+        sd_event_source_disable_unref(srv->accept_src[i]);
+    listeners_close(&srv->listeners);
+    if (srv->listeners.conn_fd >= 0)
+        close(srv->listeners.conn_fd);
+    sd_event_source_disable_unref(srv->timeouts);
+    sd_event_source_disable_unref(srv->accept_pause);
+    sd_event_source_disable_unref(srv->status);
+    sd_event_source_disable_unref(srv->drain_limit);
+    sd_event_unref(srv->event);
+    reply_unref(srv->reply);
+    free(srv);
+    return NULL;
+}
