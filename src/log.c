@@ -11,6 +11,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+/* The code location would always be this file: leave CODE_FILE= and the like out. */
+#define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 
 /* Long enough for any line hellod writes; a client's bytes are escaped and
