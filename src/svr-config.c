@@ -230,7 +230,7 @@ static char *read_line(char *str, int num, void *stream)
         return NULL;
     ld->line++;
     if (!strchr(str, '\n') && !feof(ld->file)) {
-        fail(ld->err, NULL, "line longer than %d characters", num - 3);
+        fail(ld->err, NULL, "line longer than %d characters", num - 2);
         load_fail_line(ld);
         return NULL;
     }
