@@ -9,6 +9,7 @@
 #include "log.h"
 #include "svr-config.h"
 #include "svr-listen.h"
+#include "svr-msgid.h"
 #include "svr-options.h"
 #include "svr-server.h"
 
@@ -25,13 +26,14 @@ static int config_failed(const struct logger *log, const struct config_error *er
     char msg[1024];
 
     config_error_format(err, msg, sizeof msg);
-    log_err(log, "%s", msg);
+    log_msgid(log, LOG_ERR, MSGID_CONFIG_ERROR, "%s", msg);
     return EXIT_CONFIG;
 }
 
 static int listen_failed(const struct logger *log, const struct listen_error *err, int r)
 {
-    log_err(log, "cannot listen on %s: %s", err->addr, err->what ? err->what : strerror(-r));
+    log_msgid(log, LOG_ERR, MSGID_LISTEN_FAILED, "cannot listen on %s: %s", err->addr,
+              err->what ? err->what : strerror(-r));
     return EXIT_RUNTIME;
 }
 
@@ -62,16 +64,14 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
 
-    config_defaults(&cfg);
-    if (config_load(&cfg, opts.config_path, opts.config_given, &cerr) < 0 ||
-        svr_options_apply(&opts, &cfg, &cerr) < 0)
+    if (svr_options_load_config(&opts, &cfg, &cerr) < 0)
         return config_failed(&log, &cerr);
     if (opts.action == SVR_CHECK_CONFIG) {
         config_print(&cfg, stdout);
         return EXIT_OK;
     }
     log.max_level = cfg.log_level;
-    log_info(&log, "hellod %s starting", PACKAGE_VERSION);
+    log_msgid(&log, LOG_INFO, MSGID_STARTED, "hellod %s starting", PACKAGE_VERSION);
 
     r = listeners_open(&ls, &cfg, &lerr);
     if (r < 0)
@@ -80,7 +80,7 @@ int main(int argc, char **argv)
         log_notice(&log, "listen = ... ignored: serving the %u sockets passed by the service manager",
                    ls.n);
 
-    r = server_new(&srv, &cfg, &log);
+    r = server_new(&srv, &cfg, &opts, &log);
     if (r < 0) {
         log_err(&log, "cannot set up the event loop: %s", strerror(-r));
         listeners_close(&ls);

@@ -87,7 +87,7 @@ int parse_duration(const char *s, uint64_t max_usec, uint64_t *usec)
             mult = u->usec;
         else if (*s != '\0' && !(*s >= '0' && *s <= '9'))
             return -EINVAL;
-        if (v > max_usec / mult || total + v * mult > max_usec)
+        if (v > max_usec / mult || v * mult > max_usec - total)
             return -ERANGE;
         total += v * mult;
         any = true;

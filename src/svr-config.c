@@ -35,6 +35,8 @@ static const struct key {
     {"server", "message_timeout", KEY_DURATION, offsetof(struct config, message_timeout), 0,
      MAX_DURATION},
     {"server", "backlog", KEY_UINT32, offsetof(struct config, backlog), 1, 65535},
+    {"server", "exit_on_idle", KEY_DURATION, offsetof(struct config, exit_on_idle), 0,
+     MAX_DURATION},
     {"log", "level", KEY_LOG_LEVEL, offsetof(struct config, log_level), 0, 0},
     {"log", "messages", KEY_BOOL, offsetof(struct config, log_messages), 0, 0},
 };
@@ -326,7 +328,7 @@ void config_error_format(const struct config_error *err, char *buf, size_t size)
 
 void config_print(const struct config *cfg, FILE *out)
 {
-    char buf[ADDR_STRLEN + ADDR_HOST_MAX], idle[64], msg[64];
+    char buf[ADDR_STRLEN + ADDR_HOST_MAX], idle[64], msg[64], exit_idle[64];
 
     fprintf(out, "[server]\nlisten =");
     for (unsigned i = 0; i < cfg->n_listen; i++) {
@@ -335,9 +337,11 @@ void config_print(const struct config *cfg, FILE *out)
     }
     format_duration(idle, sizeof idle, cfg->idle_timeout);
     format_duration(msg, sizeof msg, cfg->message_timeout);
+    format_duration(exit_idle, sizeof exit_idle, cfg->exit_on_idle);
     fprintf(out,
             "\ngreeting = %s\nmax_connections = %u\nmax_message = %u\nidle_timeout = %s\n"
-            "message_timeout = %s\nbacklog = %u\n\n[log]\nlevel = %s\nmessages = %s\n",
+            "message_timeout = %s\nbacklog = %u\nexit_on_idle = %s\n\n"
+            "[log]\nlevel = %s\nmessages = %s\n",
             cfg->greeting, cfg->max_connections, cfg->max_message, idle, msg, cfg->backlog,
-            log_level_name(cfg->log_level), cfg->log_messages ? "yes" : "no");
+            exit_idle, log_level_name(cfg->log_level), cfg->log_messages ? "yes" : "no");
 }

@@ -23,6 +23,7 @@ struct config {
     uint64_t idle_timeout;    /* µs, 0 = never */
     uint64_t message_timeout; /* µs, 0 = never */
     uint32_t backlog;
+    uint64_t exit_on_idle; /* µs, 0 = never; only when socket-activated */
     int log_level;     /* LOG_ERR .. LOG_DEBUG */
     bool log_messages; /* log each message received, escaped, at info */
 };

@@ -106,15 +106,29 @@ static int take_passed(struct listeners *ls, int n, struct listen_error *err)
     return 0;
 }
 
+/* Binds one listen entry, appending what it gives to ls. */
+static int bind_one(struct listeners *ls, const struct listen_addr *a, int backlog,
+                    struct listen_error *err)
+{
+    char spec[LISTEN_SPEC_MAX];
+    int r = net_listen_addr(a, backlog, &ls->l[ls->n], LISTENERS_MAX - ls->n, err->addr,
+                            sizeof err->addr);
+
+    if (r < 0)
+        return r;
+    addr_spec_format(a, spec, sizeof spec);
+    for (int i = 0; i < r; i++)
+        snprintf(ls->spec[ls->n++], LISTEN_SPEC_MAX, "%s", spec);
+    return 0;
+}
+
 static int bind_configured(struct listeners *ls, const struct config *cfg,
                            struct listen_error *err)
 {
     for (unsigned i = 0; i < cfg->n_listen; i++) {
-        int r = net_listen_addr(&cfg->listen[i], (int)cfg->backlog, &ls->l[ls->n],
-                                LISTENERS_MAX - ls->n, err->addr, sizeof err->addr);
+        int r = bind_one(ls, &cfg->listen[i], (int)cfg->backlog, err);
         if (r < 0)
             return r;
-        ls->n += (unsigned)r;
     }
     return 0;
 }
@@ -148,13 +162,82 @@ int listeners_open(struct listeners *ls, const struct config *cfg, struct listen
     return r;
 }
 
+static void close_one(const struct listeners *ls, unsigned i)
+{
+    /* A UNIX socket file we bound ourselves goes with us; systemd's stays. */
+    if (!ls->activated && ls->l[i].name[0] == '/')
+        unlink(ls->l[i].name);
+    close(ls->l[i].fd);
+}
+
 void listeners_close(struct listeners *ls)
 {
-    for (unsigned i = 0; i < ls->n; i++) {
-        /* A UNIX socket file we bound ourselves goes with us; systemd's stays. */
-        if (!ls->activated && ls->l[i].name[0] == '/')
-            unlink(ls->l[i].name);
-        close(ls->l[i].fd);
-    }
+    for (unsigned i = 0; i < ls->n; i++)
+        close_one(ls, i);
     ls->n = 0;
+}
+
+/* Moves the listeners bound for spec from old into next; false if none. */
+static bool keep_bound(struct listeners *next, struct listeners *old, bool *kept, const char *spec)
+{
+    bool found = false;
+
+    for (unsigned i = 0; i < old->n; i++) {
+        if (kept[i] || strcmp(old->spec[i], spec) != 0 || next->n == LISTENERS_MAX)
+            continue;
+        next->l[next->n] = old->l[i];
+        snprintf(next->spec[next->n++], LISTEN_SPEC_MAX, "%s", spec);
+        kept[i] = found = true;
+    }
+    return found;
+}
+
+int listeners_update(struct listeners *ls, const struct config *cfg, struct listen_error *err)
+{
+    struct listeners *next = malloc(sizeof *next); /* 25 KiB: not for the stack */
+    bool kept[LISTENERS_MAX] = {false};  /* by index in ls: moved over to next */
+    bool fresh[LISTENERS_MAX] = {false}; /* by index in next: bound by this call */
+    int r = 0;
+
+    if (!next)
+        return -ENOMEM;
+    *next = (struct listeners){.conn_fd = -1};
+    *err = (struct listen_error){0};
+    for (unsigned i = 0; i < cfg->n_listen && r == 0; i++) {
+        char spec[LISTEN_SPEC_MAX];
+        unsigned before = next->n;
+
+        addr_spec_format(&cfg->listen[i], spec, sizeof spec);
+        if (keep_bound(next, ls, kept, spec))
+            continue;
+        r = bind_one(next, &cfg->listen[i], (int)cfg->backlog, err);
+        for (unsigned j = before; j < next->n; j++)
+            fresh[j] = true;
+    }
+    /* Close what the outcome leaves behind: on failure the new sockets, on
+     * success the ones the new configuration dropped. */
+    for (unsigned i = 0; r < 0 && i < next->n; i++)
+        if (fresh[i])
+            close_one(next, i);
+    for (unsigned i = 0; r == 0 && i < ls->n; i++)
+        if (!kept[i])
+            close_one(ls, i);
+    if (r == 0)
+        *ls = *next;
+    free(next);
+    return r;
+}
+
+bool listen_equal(const struct config *a, const struct config *b)
+{
+    if (a->n_listen != b->n_listen)
+        return false;
+    for (unsigned i = 0; i < a->n_listen; i++) {
+        char sa[LISTEN_SPEC_MAX], sb[LISTEN_SPEC_MAX];
+        addr_spec_format(&a->listen[i], sa, sizeof sa);
+        addr_spec_format(&b->listen[i], sb, sizeof sb);
+        if (strcmp(sa, sb) != 0)
+            return false;
+    }
+    return true;
 }

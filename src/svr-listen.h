@@ -10,9 +10,11 @@
 #include "svr-config.h"
 
 #define LISTENERS_MAX 64
+#define LISTEN_SPEC_MAX (ADDR_STRLEN + ADDR_HOST_MAX)
 
 struct listeners {
     struct net_listener l[LISTENERS_MAX];
+    char spec[LISTENERS_MAX][LISTEN_SPEC_MAX]; /* the listen entry each was bound for */
     unsigned n;
     bool activated;      /* passed by the service manager, not bound by us */
     bool config_ignored; /* the configured addresses differ from the passed ones */
@@ -29,6 +31,14 @@ struct listen_error {
  * LISTEN_* and sets close-on-exec), or binds cfg's addresses. 0, or a
  * negative errno with err filled in; nothing stays open on failure. */
 int listeners_open(struct listeners *ls, const struct config *cfg, struct listen_error *err);
+
+/* A reload without socket activation: binds the entries next adds, closes
+ * the ones it drops, keeps the rest open. All or nothing: on failure ls is
+ * as it was. */
+int listeners_update(struct listeners *ls, const struct config *next, struct listen_error *err);
+
+/* Do two configurations ask for the same addresses? */
+bool listen_equal(const struct config *a, const struct config *b);
 
 void listeners_close(struct listeners *ls);
 

@@ -77,7 +77,7 @@ int svr_options_parse(struct svr_options *o, int argc, char **argv, char *err, s
     return 0;
 }
 
-int svr_options_apply(const struct svr_options *o, struct config *cfg, struct config_error *err)
+static int apply(const struct svr_options *o, struct config *cfg, struct config_error *err)
 {
     int r;
 
@@ -92,6 +92,21 @@ int svr_options_apply(const struct svr_options *o, struct config *cfg, struct co
         return r;
     }
     return 0;
+}
+
+int svr_options_load_config(const struct svr_options *o, struct config *cfg,
+                            struct config_error *err)
+{
+    struct config next;
+    int r;
+
+    config_defaults(&next);
+    r = config_load(&next, o->config_path, o->config_given, err);
+    if (r == 0)
+        r = apply(o, &next, err);
+    if (r == 0)
+        *cfg = next;
+    return r;
 }
 
 void svr_usage(FILE *out)

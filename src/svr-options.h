@@ -22,8 +22,10 @@ struct svr_options {
 /* 0, or -EINVAL with a message for the user in err (for exit status 2). */
 int svr_options_parse(struct svr_options *o, int argc, char **argv, char *err, size_t errsize);
 
-/* Applies -l and --log-level over the configuration read from the file. */
-int svr_options_apply(const struct svr_options *o, struct config *cfg, struct config_error *err);
+/* The configuration in force: the built-in defaults, then the config file,
+ * then -l and --log-level over it. At start and at every reload. */
+int svr_options_load_config(const struct svr_options *o, struct config *cfg,
+                            struct config_error *err);
 
 void svr_usage(FILE *out);
 void svr_version(FILE *out);

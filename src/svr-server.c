@@ -15,6 +15,8 @@
 #include <systemd/sd-daemon.h>
 
 #include "svr-conn.h"
+#include "parse.h"
+#include "svr-msgid.h"
 
 #define STATUS_INTERVAL (1 * 1000000ULL)
 /* After EMFILE, accepting waits this long for descriptors to come free,
@@ -85,6 +87,23 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
     return 0;
 }
 
+static int watch_listeners(struct server *srv)
+{
+    for (unsigned i = 0; i < srv->listeners.n; i++) {
+        int r = sd_event_add_io(srv->event, &srv->accept_src[i], srv->listeners.l[i].fd, EPOLLIN,
+                                on_accept, srv);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+static void unwatch_listeners(struct server *srv)
+{
+    for (unsigned i = 0; i < srv->listeners.n; i++)
+        srv->accept_src[i] = sd_event_source_disable_unref(srv->accept_src[i]);
+}
+
 static int on_timeouts(sd_event_source *s, uint64_t usec, void *userdata)
 {
     struct server *srv = userdata;
@@ -114,10 +133,54 @@ void server_deadline(struct server *srv, uint64_t at)
     sd_event_source_set_enabled(srv->timeouts, SD_EVENT_ONESHOT);
 }
 
+/* exit_on_idle applies to a server the service manager started for its
+ * sockets (Accept=no): the sockets stay with it, and it starts hellod again
+ * on the next connection, so exiting loses nobody. */
+static bool exits_on_idle(const struct server *srv)
+{
+    return srv->cfg.exit_on_idle > 0 && srv->listeners.activated && !srv->inetd;
+}
+
+static void arm_idle_exit(struct server *srv)
+{
+    if (!exits_on_idle(srv)) {
+        sd_event_source_set_enabled(srv->idle_exit, SD_EVENT_OFF);
+        return;
+    }
+    sd_event_source_set_time(srv->idle_exit, srv->idle_since + srv->cfg.exit_on_idle);
+    sd_event_source_set_enabled(srv->idle_exit, SD_EVENT_ONESHOT);
+}
+
+static int on_idle_exit(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    struct server *srv = userdata;
+    char idle[64];
+
+    if (srv->n_conns > 0 || !exits_on_idle(srv))
+        return 0; /* the last close arms it again */
+    if (usec < srv->idle_since + srv->cfg.exit_on_idle) {
+        arm_idle_exit(srv); /* a connection came and went meanwhile */
+        return 0;
+    }
+    format_duration(idle, sizeof idle, srv->cfg.exit_on_idle);
+    log_msgid(&srv->log, LOG_INFO, MSGID_IDLE_EXIT,
+              "no connection for %s, exiting; the service manager keeps the sockets", idle);
+    srv->stopping = true;
+    send_status(srv, "STOPPING=1\n");
+    sd_event_exit(srv->event, 0);
+    return 0;
+}
+
 void server_conn_closed(struct server *srv)
 {
-    if ((srv->stopping || srv->inetd) && srv->n_conns == 0)
+    if (srv->n_conns > 0)
+        return;
+    if (srv->stopping || srv->inetd) {
         sd_event_exit(srv->event, 0);
+        return;
+    }
+    sd_event_now(srv->event, CLOCK_MONOTONIC, &srv->idle_since);
+    arm_idle_exit(srv);
 }
 
 static int on_drain_limit(sd_event_source *s, uint64_t usec, void *userdata)
@@ -141,8 +204,7 @@ static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si,
     srv->stopping = true;
     log_info(&srv->log, "received SIG%s, stopping", sigabbrev_np((int)si->ssi_signo));
     send_status(srv, "STOPPING=1\n");
-    for (unsigned i = 0; i < srv->listeners.n; i++)
-        srv->accept_src[i] = sd_event_source_disable_unref(srv->accept_src[i]);
+    unwatch_listeners(srv);
     listeners_close(&srv->listeners);
     sd_event_now(srv->event, CLOCK_MONOTONIC, &now);
     sd_event_add_time(srv->event, &srv->drain_limit, CLOCK_MONOTONIC, now + DRAIN_LIMIT,
@@ -153,9 +215,97 @@ static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si,
     return 0;
 }
 
+/* Binds what a new `listen` adds and closes what it drops; passed sockets
+ * cannot change, which is said once. */
+static int apply_listen(struct server *srv, const struct config *next)
+{
+    struct listen_error err;
+    int r;
+
+    if (listen_equal(&srv->cfg, next) || srv->inetd)
+        return 0;
+    if (srv->listeners.activated) {
+        if (!srv->listen_change_logged)
+            log_notice(&srv->log, "listen = ... changed: ignored, the sockets come from the "
+                                  "service manager");
+        srv->listen_change_logged = true;
+        return 0;
+    }
+    unwatch_listeners(srv);
+    r = listeners_update(&srv->listeners, next, &err);
+    if (r < 0)
+        log_err(&srv->log, "cannot listen on %s: %s", err.addr,
+                err.what ? err.what : strerror(-r));
+    if (watch_listeners(srv) < 0)
+        log_err(&srv->log, "cannot watch the listening sockets");
+    for (unsigned i = 0; r == 0 && i < srv->listeners.n; i++)
+        log_info(&srv->log, "listening on %s", srv->listeners.l[i].name);
+    return r;
+}
+
+/* Puts a new configuration in force, for new and open connections alike;
+ * the old one stays whole when any part cannot be applied. */
+static int apply_config(struct server *srv, const struct config *next)
+{
+    struct reply *reply;
+    uint64_t now;
+    int r;
+
+    r = reply_new(&reply, next->greeting);
+    if (r < 0)
+        return r;
+    r = apply_listen(srv, next);
+    if (r < 0) {
+        reply_unref(reply);
+        return r;
+    }
+    reply_unref(srv->reply); /* connections finish their owed replies in it */
+    srv->reply = reply;
+    srv->cfg = *next;
+    srv->log.max_level = next->log_level;
+    sd_event_now(srv->event, CLOCK_MONOTONIC, &now);
+    server_deadline(srv, now); /* the timeouts may have changed: look again now */
+    if (srv->n_conns == 0)
+        arm_idle_exit(srv);
+    return 0;
+}
+
+/* SIGHUP: read the configuration again and apply it, or keep the running one. */
+static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+    struct server *srv = userdata;
+    struct config next;
+    struct config_error err;
+    char msg[1024];
+    uint64_t now;
+    int r;
+
+    if (srv->stopping)
+        return 0;
+    sd_event_now(srv->event, CLOCK_MONOTONIC, &now);
+    /* MONOTONIC_USEC= lets systemd 253+ (Type=notify-reload) match this reload. */
+    sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)now);
+    r = svr_options_load_config(srv->opts, &next, &err);
+    if (r < 0) {
+        config_error_format(&err, msg, sizeof msg);
+        log_msgid(&srv->log, LOG_ERR, MSGID_RELOAD_FAILED,
+                  "reload failed, keeping the running configuration: %s", msg);
+    } else if ((r = apply_config(srv, &next)) < 0) {
+        log_msgid(&srv->log, LOG_ERR, MSGID_RELOAD_FAILED,
+                  "reload failed, keeping the running configuration: %s", strerror(-r));
+    } else {
+        log_msgid(&srv->log, LOG_INFO, MSGID_RELOADED, "reloaded %s", srv->opts->config_path);
+    }
+    send_status(srv, "READY=1\n");
+    return 0;
+}
+
 static int add_signals(struct server *srv)
 {
-    static const int stop[] = {SIGTERM, SIGINT};
+    static const struct {
+        int signo;
+        sd_event_signal_handler_t handler;
+    } handlers[] = {{SIGTERM, on_stop_signal}, {SIGINT, on_stop_signal}, {SIGHUP, on_reload}};
     sigset_t mask;
     int r;
 
@@ -163,12 +313,12 @@ static int add_signals(struct server *srv)
      * client that resets mid-reply must cost an EPIPE, never a SIGPIPE. */
     signal(SIGPIPE, SIG_IGN);
     sigemptyset(&mask);
-    for (size_t i = 0; i < sizeof stop / sizeof stop[0]; i++)
-        sigaddset(&mask, stop[i]);
+    for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++)
+        sigaddset(&mask, handlers[i].signo);
     if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
         return -errno;
-    for (size_t i = 0; i < sizeof stop / sizeof stop[0]; i++) {
-        r = sd_event_add_signal(srv->event, NULL, stop[i], on_stop_signal, srv);
+    for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++) {
+        r = sd_event_add_signal(srv->event, NULL, handlers[i].signo, handlers[i].handler, srv);
         if (r < 0)
             return r;
     }
@@ -188,6 +338,11 @@ static int add_timers(struct server *srv)
                               TIMER_ACCURACY, on_accept_pause_end, srv);
     if (r >= 0)
         r = sd_event_source_set_enabled(srv->accept_pause, SD_EVENT_OFF);
+    if (r >= 0)
+        r = sd_event_add_time(srv->event, &srv->idle_exit, CLOCK_MONOTONIC, UINT64_MAX,
+                              TIMER_ACCURACY, on_idle_exit, srv);
+    if (r >= 0)
+        r = sd_event_source_set_enabled(srv->idle_exit, SD_EVENT_OFF);
     if (r >= 0 && srv->notify) {
         uint64_t now;
         sd_event_now(srv->event, CLOCK_MONOTONIC, &now);
@@ -199,7 +354,8 @@ static int add_timers(struct server *srv)
     return r < 0 ? r : 0;
 }
 
-int server_new(struct server **out, const struct config *cfg, const struct logger *log)
+int server_new(struct server **out, const struct config *cfg, const struct svr_options *opts,
+               const struct logger *log)
 {
     struct server *srv = calloc(1, sizeof *srv);
     int r;
@@ -208,6 +364,7 @@ int server_new(struct server **out, const struct config *cfg, const struct logge
         return -ENOMEM;
     srv->log = *log;
     srv->cfg = *cfg;
+    srv->opts = opts;
     srv->notify = getenv("NOTIFY_SOCKET") != NULL;
     tlist_init(&srv->idle);
     tlist_init(&srv->partial);
@@ -233,14 +390,15 @@ int server_new(struct server **out, const struct config *cfg, const struct logge
 
 static int serve_listeners(struct server *srv)
 {
-    for (unsigned i = 0; i < srv->listeners.n; i++) {
-        const struct net_listener *l = &srv->listeners.l[i];
-        int r = sd_event_add_io(srv->event, &srv->accept_src[i], l->fd, EPOLLIN, on_accept, srv);
-        if (r < 0)
-            return r;
-        log_info(&srv->log, "listening on %s%s", l->name,
+    int r = watch_listeners(srv);
+
+    if (r < 0)
+        return r;
+    for (unsigned i = 0; i < srv->listeners.n; i++)
+        log_info(&srv->log, "listening on %s%s", srv->listeners.l[i].name,
                  srv->listeners.activated ? " (from the service manager)" : "");
-    }
+    sd_event_now(srv->event, CLOCK_MONOTONIC, &srv->idle_since);
+    arm_idle_exit(srv);
     return 0;
 }
 
@@ -269,7 +427,7 @@ int server_run(struct server *srv, struct listeners *ls)
         return r;
     send_status(srv, "READY=1\n");
     r = sd_event_loop(srv->event);
-    log_info(&srv->log, "stopped after %llu connections and %llu messages",
+    log_msgid(&srv->log, LOG_INFO, MSGID_STOPPED, "stopped after %llu connections and %llu messages",
              (unsigned long long)srv->stats.connections,
              (unsigned long long)srv->stats.messages);
     return r;
@@ -280,8 +438,7 @@ struct server *server_free(struct server *srv)
     if (!srv)
         return NULL;
     conn_close_all(srv);
-    for (unsigned i = 0; i < srv->listeners.n; i++)
-        sd_event_source_disable_unref(srv->accept_src[i]);
+    unwatch_listeners(srv);
     listeners_close(&srv->listeners);
     if (srv->listeners.conn_fd >= 0)
         close(srv->listeners.conn_fd);
@@ -289,6 +446,7 @@ struct server *server_free(struct server *srv)
     sd_event_source_disable_unref(srv->accept_pause);
     sd_event_source_disable_unref(srv->status);
     sd_event_source_disable_unref(srv->drain_limit);
+    sd_event_source_disable_unref(srv->idle_exit);
     sd_event_unref(srv->event);
     reply_unref(srv->reply);
     free(srv);

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "svr-config.h"
 #include "svr-listen.h"
+#include "svr-options.h"
 #include "tlist.h"
 
 /* Every read lands here first; a connection keeps nothing of it but the
@@ -33,6 +34,7 @@ struct server_stats {
 struct server {
     struct logger log;
     struct config cfg;
+    const struct svr_options *opts; /* where a reload reads the config again */
     sd_event *event;
     struct listeners listeners;
     sd_event_source *accept_src[LISTENERS_MAX];
@@ -40,6 +42,8 @@ struct server {
     sd_event_source *timeouts;     /* fires at the first deadline of the lists */
     sd_event_source *status;       /* the STATUS= line, once a second */
     sd_event_source *drain_limit;  /* ends a stop that takes too long */
+    sd_event_source *idle_exit;    /* exit_on_idle: ends an idle activated server */
+    uint64_t idle_since;           /* when the last connection closed */
     struct reply *reply;           /* the greeting, as a block of reply lines */
     struct tlist idle;             /* open connections, by last traffic */
     struct tlist partial;          /* connections with an unfinished message */
@@ -48,14 +52,17 @@ struct server {
     bool notify;                   /* $NOTIFY_SOCKET is set */
     bool stopping;
     bool inetd;                    /* serving one passed connection */
+    bool listen_change_logged;     /* "listen ... ignored" is said once */
     unsigned status_conns;         /* the figures last sent in STATUS=, */
     uint64_t status_messages;      /* to send only what changed */
     struct server_stats stats;
     char rbuf[SERVER_READ_BUF];
 };
 
-/* Sets up the loop, signals, watchdog and timers around a loaded config. */
-int server_new(struct server **out, const struct config *cfg, const struct logger *log);
+/* Sets up the loop, signals, watchdog and timers around a loaded config;
+ * opts must outlive the server (a reload reads the config through them). */
+int server_new(struct server **out, const struct config *cfg, const struct svr_options *opts,
+               const struct logger *log);
 
 /* Serves the sockets in ls (taking them over), until a signal stops it.
  * Returns 0 after a clean stop, or a negative errno. */
