@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
@@ -22,6 +23,7 @@
 /* After EMFILE, accepting waits this long for descriptors to come free,
  * instead of spinning on a listener that stays readable. */
 #define ACCEPT_PAUSE (100 * 1000ULL)
+#define LOG_PAUSE_EVERY (10 * 1000000ULL)
 /* A stop waits this long for slow clients to take their replies. */
 #define DRAIN_LIMIT (5 * 1000000ULL)
 /* Timers need not be exact to the microsecond, but a message_timeout of
@@ -56,23 +58,35 @@ static int set_accepting(struct server *srv, int enabled)
     return 0;
 }
 
-static int on_accept_pause_end(sd_event_source *s, uint64_t usec, void *userdata)
+static void resume_accepting(struct server *srv)
 {
-    struct server *srv = userdata;
-
+    srv->accept_paused = false;
+    sd_event_source_set_enabled(srv->accept_pause, SD_EVENT_OFF);
     if (!srv->stopping)
         set_accepting(srv, SD_EVENT_ON);
+}
+
+static int on_accept_pause_end(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    resume_accepting(userdata);
     return 0;
 }
 
+/* Out of descriptors: the listener stays readable, so accepting again at once
+ * would spin. Wait until a connection closes, or ACCEPT_PAUSE at most (the
+ * shortage may be system-wide). Said once per LOG_PAUSE_EVERY, not per pause. */
 static void pause_accepting(struct server *srv, int error)
 {
     uint64_t now;
 
-    log_warn(&srv->log, "cannot accept: %s; pausing new connections for %llums", strerror(error),
-             (unsigned long long)(ACCEPT_PAUSE / 1000));
-    set_accepting(srv, SD_EVENT_OFF);
     sd_event_now(srv->event, CLOCK_MONOTONIC, &now);
+    if (now >= srv->pause_logged + LOG_PAUSE_EVERY || srv->pause_logged == 0) {
+        log_warn(&srv->log, "cannot accept: %s; new clients wait in the backlog until "
+                            "descriptors free up", strerror(error));
+        srv->pause_logged = now;
+    }
+    srv->accept_paused = true;
+    set_accepting(srv, SD_EVENT_OFF);
     sd_event_source_set_time(srv->accept_pause, now + ACCEPT_PAUSE);
     sd_event_source_set_enabled(srv->accept_pause, SD_EVENT_ONESHOT);
 }
@@ -173,6 +187,8 @@ static int on_idle_exit(sd_event_source *s, uint64_t usec, void *userdata)
 
 void server_conn_closed(struct server *srv)
 {
+    if (srv->accept_paused)
+        resume_accepting(srv); /* a descriptor just came free */
     if (srv->n_conns > 0)
         return;
     if (srv->stopping || srv->inetd) {
@@ -354,6 +370,19 @@ static int add_timers(struct server *srv)
     return r < 0 ? r : 0;
 }
 
+/* Every client is a descriptor: take all the kernel allows this process
+ * (the soft limit, often 1024, up to the hard one). */
+static void raise_fd_limit(const struct logger *log)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == rl.rlim_max)
+        return;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+        log_debug(log, "descriptor limit raised to %llu", (unsigned long long)rl.rlim_cur);
+}
+
 int server_new(struct server **out, const struct config *cfg, const struct svr_options *opts,
                const struct logger *log)
 {
@@ -362,6 +391,7 @@ int server_new(struct server **out, const struct config *cfg, const struct svr_o
 
     if (!srv)
         return -ENOMEM;
+    raise_fd_limit(log);
     srv->log = *log;
     srv->cfg = *cfg;
     srv->opts = opts;

@@ -51,6 +51,8 @@ struct server {
     unsigned n_conns;              /* open (and lingering) connections */
     bool notify;                   /* $NOTIFY_SOCKET is set */
     bool stopping;
+    bool accept_paused;            /* out of descriptors: see pause_accepting() */
+    uint64_t pause_logged;         /* when that was last said */
     bool inetd;                    /* serving one passed connection */
     bool listen_change_logged;     /* "listen ... ignored" is said once */
     unsigned status_conns;         /* the figures last sent in STATUS=, */
