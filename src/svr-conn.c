@@ -352,18 +352,22 @@ static void fail_too_long(struct conn *c)
     log_conn(c, LOG_NOTICE, "message too long, closing");
 }
 
-/* Frames what was read: each whole message owes a reply. */
+/* Frames what was read: each whole message owes a reply. Only a whole
+ * message counts as traffic for idle_timeout: a client that trickles bytes
+ * and never ends a message cannot hold its connection longer. */
 static void take_input(struct conn *c, const char *buf, size_t n)
 {
     const char *p = buf, *end = buf + n, *start;
     uint32_t max = c->srv->cfg.max_message;
     struct frame_msg m;
+    bool any = false;
 
     for (;;) {
         start = p;
         switch (frame_next(&c->framer, &p, end, max, &m)) {
         case FRAME_MESSAGE:
             owe_reply(c, &m);
+            any = true;
             continue;
         case FRAME_TOO_LONG:
             fail_too_long(c);
@@ -373,6 +377,8 @@ static void take_input(struct conn *c, const char *buf, size_t n)
         }
         break;
     }
+    if (any)
+        touch_idle(c);
     if (!frame_pending(&c->framer)) {
         tnode_unlink(&c->partial);
         return;
@@ -427,7 +433,6 @@ static bool conn_read(struct conn *c)
         srv->stats.bytes_in += (uint64_t)n;
         if (c->state == CONN_LINGER)
             return true; /* dropped: we are only waiting for the client's FIN */
-        touch_idle(c);
         take_input(c, srv->rbuf, (size_t)n);
         return true;
     }
