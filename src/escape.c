@@ -3,7 +3,6 @@
 
 #include "escape.h"
 
-#include <stdbool.h>
 #include <string.h>
 
 /* Writes the escape for one byte into e (at least 5 bytes); returns its length. */
@@ -38,29 +37,40 @@ static size_t escape_one(char *e, unsigned char c)
     return 4;
 }
 
+static size_t escaped_length(const unsigned char *p, size_t n)
+{
+    char e[4];
+    size_t len = 0;
+
+    for (size_t i = 0; i < n; i++)
+        len += escape_one(e, p[i]);
+    return len;
+}
+
 size_t escape_bytes(char *out, size_t outsz, const void *in, size_t n)
 {
     const unsigned char *p = in;
-    size_t len = 0;
+    size_t len = 0, limit;
 
+    if (outsz < 4) {
+        if (outsz > 0)
+            out[0] = '\0';
+        return 0;
+    }
+    /* All of it when it fits; else whole escapes, and room for "...". */
+    limit = escaped_length(p, n) < outsz ? outsz - 1 : outsz - 4;
     for (size_t i = 0; i < n; i++) {
         char e[4];
         size_t elen = escape_one(e, p[i]);
-        bool last = i + 1 == n;
-        /* Keep room for "..." unless this is the last byte, and for the NUL. */
-        size_t room = outsz - 1 - len - (last ? 0 : 3);
 
-        if (outsz < 4 || elen > room) {
-            if (outsz >= 4) {
-                memcpy(out + len, "...", 3);
-                len += 3;
-            }
+        if (len + elen > limit) {
+            memcpy(out + len, "...", 3);
+            len += 3;
             break;
         }
         memcpy(out + len, e, elen);
         len += elen;
     }
-    if (outsz > 0)
-        out[len < outsz ? len : outsz - 1] = '\0';
+    out[len] = '\0';
     return len;
 }

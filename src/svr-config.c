@@ -84,27 +84,31 @@ static const char *addr_error(int r)
     }
 }
 
-static int set_listen(struct config *cfg, const char *value, const char *key,
+/* Sets the listen list, or with append (an indented continuation line)
+ * adds to it. cfg changes only when the whole value is good. */
+static int set_listen(struct config *cfg, const char *value, bool append, const char *key,
                       struct config_error *err)
 {
+    struct listen_addr list[CONFIG_LISTEN_MAX];
     char copy[1024], *save = NULL;
-    unsigned n = 0;
+    unsigned n = append ? cfg->n_listen : 0, first = n;
 
     if (strlen(value) >= sizeof copy)
         return fail(err, key, "value too long");
     strcpy(copy, value);
     for (char *tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
-        struct listen_addr a;
-        int r = addr_parse(tok, &a);
+        int r;
 
-        if (r < 0)
-            return fail(err, key, "'%.64s': %s", tok, addr_error(r));
         if (n == CONFIG_LISTEN_MAX)
             return fail(err, key, "more than %d addresses", CONFIG_LISTEN_MAX);
-        cfg->listen[n++] = a;
+        r = addr_parse(tok, &list[n]);
+        if (r < 0)
+            return fail(err, key, "'%.64s': %s", tok, addr_error(r));
+        n++;
     }
     if (n == 0)
         return fail(err, key, "no address given");
+    memcpy(&cfg->listen[first], &list[first], (n - first) * sizeof list[0]);
     cfg->n_listen = n;
     cfg->listen_set = true;
     return 0;
@@ -134,7 +138,7 @@ static int set_value(struct config *cfg, const struct key *k, const char *value,
 
     switch (k->type) {
     case KEY_LISTEN:
-        return set_listen(cfg, value, keyname, err);
+        return set_listen(cfg, value, false, keyname, err);
     case KEY_GREETING:
         return set_greeting(field, value, keyname, err);
     case KEY_UINT32:
@@ -204,6 +208,7 @@ struct load {
     struct config_error *err;
     unsigned line;      /* the line inih is at */
     unsigned seen[N_KEYS]; /* the line each key was set on, to refuse it twice */
+    bool continuation;  /* the line is indented: inih continues the last key */
     bool failed;
 };
 
@@ -236,8 +241,14 @@ static char *read_line(char *str, int num, void *stream)
         load_fail_line(ld);
         return NULL;
     }
-    for (p = str; *p == ' ' || *p == '\t'; p++)
+    p = str;
+    if (ld->line == 1 && strncmp(p, "\xEF\xBB\xBF", 3) == 0)
+        p += 3; /* a UTF-8 byte order mark, which inih skips too */
+    ld->continuation = *p == ' ' || *p == '\t';
+    for (; *p == ' ' || *p == '\t'; p++)
         ;
+    if (strchr(";#\r\n", *p))
+        ld->continuation = false; /* a comment or a blank line */
     if (*p == '[') {
         const char *close = strchr(p, ']');
         if (close && !is_known_section(p + 1, (size_t)(close - p - 1))) {
@@ -250,6 +261,26 @@ static char *read_line(char *str, int num, void *stream)
     return str;
 }
 
+/* An indented line: more addresses for listen, an error for anything else. */
+static int on_continuation(struct load *ld, const struct key *k, const char *section,
+                           const char *name, const char *value)
+{
+    char keyname[sizeof ld->err->key];
+
+    snprintf(keyname, sizeof keyname, "[%.16s] %.24s", section, name);
+    if (!k || k->type != KEY_LISTEN) {
+        fail(ld->err, keyname, "an indented line continues a value, and only listen has more "
+                               "than one line");
+        load_fail_line(ld);
+        return 0;
+    }
+    if (set_listen(ld->cfg, value, true, keyname, ld->err) < 0) {
+        load_fail_line(ld);
+        return 0;
+    }
+    return 1;
+}
+
 static int on_key(void *user, const char *section, const char *name, const char *value)
 {
     struct load *ld = user;
@@ -258,6 +289,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
 
     if (ld->failed)
         return 0;
+    if (ld->continuation)
+        return on_continuation(ld, k, section, name, value);
     if (k && ld->seen[k - keys]) {
         char keyname[sizeof ld->err->key];
         snprintf(keyname, sizeof keyname, "[%.16s] %.24s", section, name);
@@ -296,8 +329,10 @@ int config_load(struct config *cfg, const char *path, bool must_exist, struct co
     }
     r = ini_parse_stream(read_line, &ld, on_key, &ld);
     if (ferror(ld.file) && !ld.failed) {
-        fail(err, NULL, "read error: %s", strerror(errno));
-        ld.failed = true;
+        int e = errno; /* EISDIR for a directory */
+        fclose(ld.file);
+        fail(err, NULL, "cannot read: %s", strerror(e));
+        return -e;
     }
     fclose(ld.file);
     /* inih returns the first line it could not parse; our own error may be later. */
@@ -330,10 +365,15 @@ void config_print(const struct config *cfg, FILE *out)
 {
     char buf[ADDR_STRLEN + ADDR_HOST_MAX], idle[64], msg[64], exit_idle[64];
 
+    /* Long lists go on indented continuation lines, as the file may have them. */
     fprintf(out, "[server]\nlisten =");
-    for (unsigned i = 0; i < cfg->n_listen; i++) {
+    for (unsigned i = 0, col = 8; i < cfg->n_listen; i++) {
         addr_spec_format(&cfg->listen[i], buf, sizeof buf);
-        fprintf(out, " %s", buf);
+        if (i > 0 && col + 1 + strlen(buf) > 80) {
+            fprintf(out, "\n        ");
+            col = 8;
+        }
+        col += (unsigned)fprintf(out, " %s", buf);
     }
     format_duration(idle, sizeof idle, cfg->idle_timeout);
     format_duration(msg, sizeof msg, cfg->message_timeout);

@@ -1,0 +1,1359 @@
+/* test-config.c - hellod's configuration (src/svr-config.c): the defaults of
+ * docs/SPEC.md, every key read from a file, every error with its file, line,
+ * key and reason, the command line's config_set, and config_print's output
+ * loading back to the same configuration. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "parse.h"
+#include "svr-config.h"
+
+#define SEC USEC_PER_SEC
+#define MS  USEC_PER_MSEC
+
+#define TMP_TEMPLATE "/tmp/hellod-test-config-XXXXXX"
+
+/* --- helpers --------------------------------------------------------------- */
+
+/* Writes text to a new temporary file; its name goes to path. */
+static void write_file(const char *text, char path[sizeof TMP_TEMPLATE])
+{
+    int fd;
+    size_t n = strlen(text);
+
+    strcpy(path, TMP_TEMPLATE);
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, n), (ssize_t)n);
+    assert_int_equal(close(fd), 0);
+}
+
+/* Loads text from a temporary file (which is then removed) over cfg. */
+static int load_text(struct config *cfg, const char *text, struct config_error *err,
+                     char path[sizeof TMP_TEMPLATE])
+{
+    int r;
+
+    write_file(text, path);
+    r = config_load(cfg, path, true, err);
+    unlink(path);
+    return r;
+}
+
+/* A configuration unlike the defaults in every field, to load over. */
+static void base_config(struct config *cfg)
+{
+    config_defaults(cfg);
+    assert_int_equal(addr_parse("9000", &cfg->listen[0]), 0);
+    assert_int_equal(addr_parse("/run/base.sock", &cfg->listen[1]), 0);
+    cfg->n_listen = 2;
+    cfg->listen_set = true;
+    strcpy(cfg->greeting, "base greeting");
+    cfg->max_connections = 42;
+    cfg->max_message = 99;
+    cfg->idle_timeout = 5 * SEC;
+    cfg->message_timeout = 7 * MS;
+    cfg->backlog = 11;
+    cfg->exit_on_idle = 13 * SEC;
+    cfg->log_level = LOG_DEBUG;
+    cfg->log_messages = true;
+}
+
+#define assert_config_equal(a, b) assert_config_equal_at((a), (b), __FILE__, __LINE__)
+
+static void assert_config_equal_at(const struct config *a, const struct config *b, const char *file,
+                                   int line)
+{
+    _assert_int_equal(a->n_listen, b->n_listen, file, line);
+    for (unsigned i = 0; i < a->n_listen && i < CONFIG_LISTEN_MAX; i++) {
+        _assert_int_equal(a->listen[i].kind, b->listen[i].kind, file, line);
+        _assert_int_equal(a->listen[i].port, b->listen[i].port, file, line);
+        _assert_string_equal(a->listen[i].host, b->listen[i].host, file, line);
+        _assert_string_equal(a->listen[i].path, b->listen[i].path, file, line);
+    }
+    _assert_int_equal(a->listen_set, b->listen_set, file, line);
+    _assert_string_equal(a->greeting, b->greeting, file, line);
+    _assert_int_equal(a->max_connections, b->max_connections, file, line);
+    _assert_int_equal(a->max_message, b->max_message, file, line);
+    _assert_int_equal(a->idle_timeout, b->idle_timeout, file, line);
+    _assert_int_equal(a->message_timeout, b->message_timeout, file, line);
+    _assert_int_equal(a->backlog, b->backlog, file, line);
+    _assert_int_equal(a->exit_on_idle, b->exit_on_idle, file, line);
+    _assert_int_equal(a->log_level, b->log_level, file, line);
+    _assert_int_equal(a->log_messages, b->log_messages, file, line);
+}
+
+/* Loads text, which must be refused for the given line, key ("" for none) and
+ * reason (or, with prefix, a reason starting so), with the config_error_format
+ * wording, and without touching the config. */
+#define expect_load_error(text, line, key, reason)                                                 \
+    expect_load_error_at((text), (line), (key), (reason), false, __FILE__, __LINE__)
+#define expect_load_error_prefix(text, line, key, reason)                                          \
+    expect_load_error_at((text), (line), (key), (reason), true, __FILE__, __LINE__)
+
+static void expect_load_error_at(const char *text, unsigned line, const char *key,
+                                 const char *reason, bool prefix, const char *file, int srcline)
+{
+    struct config cfg, before;
+    struct config_error err;
+    char path[sizeof TMP_TEMPLATE], want[1024], got[1024];
+    int r;
+
+    base_config(&cfg);
+    memcpy(&before, &cfg, sizeof cfg);
+    memset(&err, 0x5a, sizeof err);
+    r = load_text(&cfg, text, &err, path);
+    _assert_int_equal(r, -EINVAL, file, srcline);
+    _assert_true(err.file != NULL, "err.file != NULL", file, srcline);
+    _assert_string_equal(err.file, path, file, srcline);
+    _assert_int_equal(err.line, line, file, srcline);
+    _assert_string_equal(err.key, key, file, srcline);
+    if (prefix)
+        _assert_memory_equal(err.reason, reason, strlen(reason), file, srcline);
+    else
+        _assert_string_equal(err.reason, reason, file, srcline);
+    _assert_int_equal(memcmp(&cfg, &before, sizeof cfg), 0, file, srcline);
+
+    if (key[0])
+        snprintf(want, sizeof want, "%s:%u: %s: %s", path, line, key, err.reason);
+    else
+        snprintf(want, sizeof want, "%s:%u: %s", path, line, err.reason);
+    config_error_format(&err, got, sizeof got);
+    _assert_string_equal(got, want, file, srcline);
+}
+
+/* Loads text over the defaults; it must succeed. */
+static void load_ok(struct config *cfg, const char *text)
+{
+    struct config_error err;
+    char path[sizeof TMP_TEMPLATE];
+
+    config_defaults(cfg);
+    if (load_text(cfg, text, &err, path) != 0) {
+        char msg[512];
+        config_error_format(&err, msg, sizeof msg);
+        fail_msg("unexpected error: %s", msg);
+    }
+}
+
+/* A "[server]\nKEY = VALUE\n" file, refused on line 2 with "[server] KEY". */
+static void expect_server_key_error(const char *key, const char *value, const char *reason)
+{
+    char text[1024], keyname[64];
+
+    snprintf(text, sizeof text, "[server]\n%s = %s\n", key, value);
+    snprintf(keyname, sizeof keyname, "[server] %s", key);
+    expect_load_error(text, 2, keyname, reason);
+}
+
+/* Prints cfg to a temporary file and loads that over a different config. */
+static int print_and_load(const struct config *cfg, struct config *loaded, struct config_error *err)
+{
+    char path[sizeof TMP_TEMPLATE] = TMP_TEMPLATE;
+    int fd = mkstemp(path), r;
+    FILE *f;
+
+    assert_true(fd >= 0);
+    f = fdopen(fd, "w");
+    assert_non_null(f);
+    config_print(cfg, f);
+    assert_int_equal(fclose(f), 0);
+    base_config(loaded);
+    r = config_load(loaded, path, true, err);
+    if (r < 0) {
+        char msg[512];
+        config_error_format(err, msg, sizeof msg);
+        print_message("# %s\n", msg);
+    }
+    unlink(path);
+    return r;
+}
+
+/* config_print's output into buf, NUL-terminated. */
+static void print_to_buffer(const struct config *cfg, char *buf, size_t size)
+{
+    FILE *f;
+
+    memset(buf, 0, size);
+    f = fmemopen(buf, size - 1, "w");
+    assert_non_null(f);
+    config_print(cfg, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* --- defaults ---------------------------------------------------------------- */
+
+static void test_defaults_match_spec(void **state)
+{
+    struct config cfg;
+
+    (void)state;
+    memset(&cfg, 0x5a, sizeof cfg);
+    config_defaults(&cfg);
+    assert_int_equal(cfg.n_listen, 1);
+    assert_int_equal(cfg.listen[0].kind, ADDR_PORT);
+    assert_int_equal(cfg.listen[0].port, 8080);
+    assert_false(cfg.listen_set);
+    assert_string_equal(cfg.greeting, "Hello from server");
+    assert_int_equal(cfg.max_connections, 10000);
+    assert_int_equal(cfg.max_message, 1024);
+    assert_int_equal(cfg.idle_timeout, 60 * SEC);
+    assert_int_equal(cfg.message_timeout, 100 * MS);
+    assert_int_equal(cfg.backlog, 128);
+    assert_int_equal(cfg.exit_on_idle, 0); /* never */
+    assert_int_equal(cfg.log_level, LOG_INFO);
+    assert_false(cfg.log_messages);
+}
+
+/* --- loading ------------------------------------------------------------------ */
+
+static void test_load_sets_every_key(void **state)
+{
+    struct config cfg;
+
+    (void)state;
+    load_ok(&cfg, "[server]\n"
+                  "listen = 9000 127.0.0.1:80 [::1]:8080 localhost:0 /run/h.sock\n"
+                  "greeting = Howdy, partner!\n"
+                  "max_connections = 5\n"
+                  "max_message = 2048\n"
+                  "idle_timeout = 1min 30s\n"
+                  "message_timeout = 250ms\n"
+                  "backlog = 64\n"
+                  "exit_on_idle = 10min\n"
+                  "\n"
+                  "[log]\n"
+                  "level = debug\n"
+                  "messages = yes\n");
+    assert_int_equal(cfg.n_listen, 5);
+    assert_true(cfg.listen_set);
+    assert_int_equal(cfg.listen[0].kind, ADDR_PORT);
+    assert_int_equal(cfg.listen[0].port, 9000);
+    assert_int_equal(cfg.listen[1].kind, ADDR_HOST_PORT);
+    assert_string_equal(cfg.listen[1].host, "127.0.0.1");
+    assert_int_equal(cfg.listen[1].port, 80);
+    assert_int_equal(cfg.listen[2].kind, ADDR_HOST_PORT);
+    assert_string_equal(cfg.listen[2].host, "::1");
+    assert_int_equal(cfg.listen[2].port, 8080);
+    assert_int_equal(cfg.listen[3].kind, ADDR_HOST_PORT);
+    assert_string_equal(cfg.listen[3].host, "localhost");
+    assert_int_equal(cfg.listen[3].port, 0);
+    assert_int_equal(cfg.listen[4].kind, ADDR_UNIX);
+    assert_string_equal(cfg.listen[4].path, "/run/h.sock");
+    assert_string_equal(cfg.greeting, "Howdy, partner!");
+    assert_int_equal(cfg.max_connections, 5);
+    assert_int_equal(cfg.max_message, 2048);
+    assert_int_equal(cfg.idle_timeout, 90 * SEC);
+    assert_int_equal(cfg.message_timeout, 250 * MS);
+    assert_int_equal(cfg.backlog, 64);
+    assert_int_equal(cfg.exit_on_idle, 600 * SEC);
+    assert_int_equal(cfg.log_level, LOG_DEBUG);
+    assert_true(cfg.log_messages);
+}
+
+static void test_load_keeps_keys_not_in_file(void **state)
+{
+    struct config cfg, want;
+    struct config_error err;
+    char path[sizeof TMP_TEMPLATE];
+
+    (void)state;
+    base_config(&cfg);
+    base_config(&want);
+    want.log_level = LOG_ERR;
+    assert_int_equal(load_text(&cfg, "[log]\nlevel = err\n", &err, path), 0);
+    assert_config_equal(&cfg, &want);
+}
+
+static void test_load_without_listen_keeps_listen_unset(void **state)
+{
+    struct config cfg;
+
+    (void)state;
+    load_ok(&cfg, "[server]\nbacklog = 5\n");
+    assert_false(cfg.listen_set);
+    assert_int_equal(cfg.n_listen, 1);
+    assert_int_equal(cfg.listen[0].port, 8080);
+}
+
+static void test_load_listen_replaces_list(void **state)
+{
+    struct config cfg;
+    struct config_error err;
+    char path[sizeof TMP_TEMPLATE];
+
+    (void)state;
+    base_config(&cfg); /* two addresses */
+    assert_int_equal(load_text(&cfg, "[server]\nlisten = 7000\n", &err, path), 0);
+    assert_int_equal(cfg.n_listen, 1);
+    assert_int_equal(cfg.listen[0].kind, ADDR_PORT);
+    assert_int_equal(cfg.listen[0].port, 7000);
+    assert_true(cfg.listen_set);
+}
+
+static void test_load_listen_sixteen_entries(void **state)
+{
+    struct config cfg;
+
+    (void)state;
+    load_ok(&cfg, "[server]\nlisten = 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n");
+    assert_int_equal(cfg.n_listen, CONFIG_LISTEN_MAX);
+    for (unsigned i = 0; i < CONFIG_LISTEN_MAX; i++)
+        assert_int_equal(cfg.listen[i].port, i + 1);
+}
+
+static void test_load_listen_tabs_and_spaces(void **state)
+{
+    struct config cfg;
+
+    (void)state;
+    load_ok(&cfg, "[server]\nlisten = 1  2\t3 \t 4\n");
+    assert_int_equal(cfg.n_listen, 4);
+    assert_int_equal(cfg.listen[3].port, 4);
+}
+
+static void test_load_comments_blank_lines_and_spacing(void **state)
+{
+    struct config cfg;
+
+    (void)state;
+    load_ok(&cfg, "; a comment\n"
+                  "# another\n"
+                  "\n"
+                  "  [server]   ; trailing comment\n"
+                  "backlog=5 ; inline comment\n"
+                  "max_message   =   7   \n"
+                  "\n"
+                  "[log]\n"
+                  "; messages = yes\n");
+    assert_int_equal(cfg.backlog, 5);
+    assert_int_equal(cfg.max_message, 7);
+    assert_false(cfg.log_messages);
+}
+
+static void test_load_crlf_line_endings(void **state)
+{
+    struct config cfg;
+
+    (void)state;
+    load_ok(&cfg, "[server]\r\nbacklog = 5\r\ngreeting = hi there\r\n[log]\r\nmessages = on\r\n");
+    assert_int_equal(cfg.backlog, 5);
+    assert_string_equal(cfg.greeting, "hi there");
+    assert_true(cfg.log_messages);
+}
+
+static void test_load_no_final_newline(void **state)
+{
+    struct config cfg;
+
+    (void)state;
+    load_ok(&cfg, "[server]\nbacklog = 5");
+    assert_int_equal(cfg.backlog, 5);
+}
+
+static void test_load_utf8_bom(void **state)
+{
+    struct config cfg;
+
+    (void)state;
+    load_ok(&cfg, "\xef\xbb\xbf[server]\nbacklog = 5\n");
+    assert_int_equal(cfg.backlog, 5);
+}
+
+static void test_load_empty_file_changes_nothing(void **state)
+{
+    struct config cfg, before;
+    struct config_error err;
+    char path[sizeof TMP_TEMPLATE];
+
+    (void)state;
+    base_config(&cfg);
+    memcpy(&before, &cfg, sizeof cfg);
+    assert_int_equal(load_text(&cfg, "", &err, path), 0);
+    assert_memory_equal(&cfg, &before, sizeof cfg);
+}
+
+static void test_load_empty_known_sections(void **state)
+{
+    struct config cfg, before;
+    struct config_error err;
+    char path[sizeof TMP_TEMPLATE];
+
+    (void)state;
+    base_config(&cfg);
+    memcpy(&before, &cfg, sizeof cfg);
+    assert_int_equal(load_text(&cfg, "[server]\n[log]\n; nothing\n", &err, path), 0);
+    assert_memory_equal(&cfg, &before, sizeof cfg);
+}
+
+static void test_load_numeric_bounds_accepted(void **state)
+{
+    struct config cfg;
+
+    (void)state;
+    load_ok(&cfg, "[server]\nmax_connections = 1\nmax_message = 1\nbacklog = 1\n");
+    assert_int_equal(cfg.max_connections, 1);
+    assert_int_equal(cfg.max_message, 1);
+    assert_int_equal(cfg.backlog, 1);
+    load_ok(&cfg, "[server]\nmax_connections = 1000000\nmax_message = 1048576\nbacklog = 65535\n");
+    assert_int_equal(cfg.max_connections, 1000000);
+    assert_int_equal(cfg.max_message, 1048576);
+    assert_int_equal(cfg.backlog, 65535);
+}
+
+static void test_load_durations_zero_and_24h(void **state)
+{
+    struct config cfg;
+
+    (void)state;
+    load_ok(&cfg, "[server]\nidle_timeout = 0\nmessage_timeout = 24h\nexit_on_idle = 24h\n");
+    assert_int_equal(cfg.idle_timeout, 0);
+    assert_int_equal(cfg.message_timeout, 24 * 3600 * SEC);
+    assert_int_equal(cfg.exit_on_idle, 24 * 3600 * SEC);
+    load_ok(&cfg, "[server]\nidle_timeout = 86400\nmessage_timeout = 0ms\n");
+    assert_int_equal(cfg.idle_timeout, 24 * 3600 * SEC);
+    assert_int_equal(cfg.message_timeout, 0);
+}
+
+static void test_load_bool_forms(void **state)
+{
+    static const struct {
+        const char *text;
+        bool value;
+    } forms[] = {
+        {"yes", true}, {"true", true},   {"on", true},   {"1", true},  {"YES", true},
+        {"no", false}, {"false", false}, {"off", false}, {"0", false}, {"Off", false},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        struct config cfg;
+        char text[64];
+
+        snprintf(text, sizeof text, "[log]\nmessages = %s\n", forms[i].text);
+        load_ok(&cfg, text);
+        assert_int_equal(cfg.log_messages, forms[i].value);
+    }
+}
+
+static void test_load_every_log_level(void **state)
+{
+    static const char *const names[] = {"err", "warning", "notice", "info", "debug"};
+    static const int levels[] = {LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG};
+
+    (void)state;
+    for (size_t i = 0; i < 5; i++) {
+        struct config cfg;
+        char text[64];
+
+        snprintf(text, sizeof text, "[log]\nlevel = %s\n", names[i]);
+        load_ok(&cfg, text);
+        assert_int_equal(cfg.log_level, levels[i]);
+    }
+}
+
+static void test_load_greeting_128_bytes(void **state)
+{
+    struct config cfg;
+    char text[256], greeting[CONFIG_GREETING_MAX + 1];
+
+    (void)state;
+    memset(greeting, 'g', CONFIG_GREETING_MAX);
+    greeting[CONFIG_GREETING_MAX] = '\0';
+    snprintf(text, sizeof text, "[server]\ngreeting = %s\n", greeting);
+    load_ok(&cfg, text);
+    assert_string_equal(cfg.greeting, greeting);
+}
+
+static void test_load_greeting_utf8_and_punctuation(void **state)
+{
+    struct config cfg;
+
+    (void)state;
+    load_ok(&cfg, "[server]\ngreeting = Gr\xc3\xbc\xc3\x9f Gott! \"#=[]\"\n");
+    assert_string_equal(cfg.greeting, "Gr\xc3\xbc\xc3\x9f Gott! \"#=[]\"");
+}
+
+static void test_load_colon_for_equals(void **state)
+{
+    struct config cfg;
+
+    (void)state;
+    load_ok(&cfg, "[server]\nbacklog: 5\n");
+    assert_int_equal(cfg.backlog, 5);
+}
+
+static void test_load_hash_and_quotes_in_value_kept(void **state)
+{
+    struct config cfg;
+
+    (void)state;
+    load_ok(&cfg, "[server]\ngreeting = \"hi\" # there ; a comment\n");
+    assert_string_equal(cfg.greeting, "\"hi\" # there");
+}
+
+/* A file whose line 2 is "greeting = " and 'g' up to n characters. */
+static void greeting_line_of(char *text, size_t size, size_t n)
+{
+    size_t head = (size_t)snprintf(text, size, "[server]\ngreeting = ");
+    size_t prefix = strlen("greeting = ");
+
+    assert_true(head - strlen("[server]\n") == prefix && head + n < size);
+    memset(text + head, 'g', n - prefix);
+    strcpy(text + head + n - prefix, "\n[log]\n");
+}
+
+static void test_load_line_of_198_characters(void **state)
+{
+    char text[512];
+    struct config cfg;
+    struct config_error err;
+    char path[sizeof TMP_TEMPLATE];
+
+    (void)state;
+    /* The greeting is too long, but the line is read: the error is about the key. */
+    greeting_line_of(text, sizeof text, 198);
+    base_config(&cfg);
+    assert_int_equal(load_text(&cfg, text, &err, path), -EINVAL);
+    assert_string_equal(err.key, "[server] greeting");
+    assert_string_equal(err.reason, "longer than 128 bytes");
+}
+
+static void test_load_line_of_197_characters_crlf(void **state)
+{
+    char text[512];
+    struct config cfg;
+    struct config_error err;
+    char path[sizeof TMP_TEMPLATE];
+    size_t n;
+
+    (void)state;
+    /* inih's 200-byte buffer holds 197 characters, CR, LF and the NUL. */
+    greeting_line_of(text, sizeof text, 197);
+    n = strlen("[server]\n") + 197;
+    memmove(text + n + 1, text + n, strlen(text + n) + 1);
+    text[n] = '\r';
+    base_config(&cfg);
+    assert_int_equal(load_text(&cfg, text, &err, path), -EINVAL);
+    assert_string_equal(err.key, "[server] greeting");
+    assert_string_equal(err.reason, "longer than 128 bytes");
+}
+
+/* --- load errors --------------------------------------------------------------- */
+
+static void test_error_unknown_key(void **state)
+{
+    (void)state;
+    expect_load_error("[server]\nbacklog = 5\nfoo = 1\n", 3, "[server] foo", "unknown key");
+}
+
+static void test_error_unknown_key_in_log(void **state)
+{
+    (void)state;
+    expect_load_error("[log]\nlevel = debug\nlevels = info\n", 3, "[log] levels", "unknown key");
+}
+
+static void test_error_key_of_other_section(void **state)
+{
+    (void)state;
+    expect_load_error("[log]\nbacklog = 5\n", 2, "[log] backlog", "unknown key");
+}
+
+static void test_error_unknown_section(void **state)
+{
+    (void)state;
+    expect_load_error("[server]\nbacklog = 5\n[extra]\nfoo = 1\n", 3, "",
+                      "unknown section [extra]");
+}
+
+static void test_error_empty_unknown_section(void **state)
+{
+    (void)state;
+    expect_load_error("[server]\nbacklog = 5\n\n[extra]\n", 4, "", "unknown section [extra]");
+}
+
+static void test_error_empty_unknown_section_before_known(void **state)
+{
+    (void)state;
+    expect_load_error("[extra]\n[server]\nbacklog = 5\n", 1, "", "unknown section [extra]");
+}
+
+static void test_error_section_names_are_case_sensitive(void **state)
+{
+    (void)state;
+    expect_load_error("  [Server]\n", 1, "", "unknown section [Server]");
+}
+
+static void test_error_empty_unknown_section_after_bom(void **state)
+{
+    (void)state;
+    expect_load_error("\xef\xbb\xbf[extra]\n", 1, "", "unknown section [extra]");
+}
+
+static void test_error_key_outside_section(void **state)
+{
+    (void)state;
+    expect_load_error("; comment\nbacklog = 5\n[server]\n", 2, "",
+                      "key 'backlog' outside of any section");
+}
+
+static void test_error_bad_number(void **state)
+{
+    (void)state;
+    expect_server_key_error("max_connections", "12x", "'12x' is not a whole number");
+    expect_server_key_error("max_message", "-1", "'-1' is not a whole number");
+    expect_server_key_error("backlog", "1.5", "'1.5' is not a whole number");
+    expect_server_key_error("backlog", "", "'' is not a whole number");
+}
+
+static void test_error_max_connections_out_of_range(void **state)
+{
+    (void)state;
+    expect_server_key_error("max_connections", "0", "'0' out of range (1..1000000)");
+    expect_server_key_error("max_connections", "1000001", "'1000001' out of range (1..1000000)");
+}
+
+static void test_error_max_message_out_of_range(void **state)
+{
+    (void)state;
+    expect_server_key_error("max_message", "0", "'0' out of range (1..1048576)");
+    expect_server_key_error("max_message", "1048577", "'1048577' out of range (1..1048576)");
+}
+
+static void test_error_backlog_out_of_range(void **state)
+{
+    (void)state;
+    expect_server_key_error("backlog", "0", "'0' out of range (1..65535)");
+    expect_server_key_error("backlog", "65536", "'65536' out of range (1..65535)");
+}
+
+static void test_error_number_overflow_out_of_range(void **state)
+{
+    (void)state;
+    expect_server_key_error("max_connections", "99999999999999999999",
+                            "'99999999999999999999' out of range (1..1000000)");
+    /* 2^32 + 1 must not wrap around to 1 in the uint32_t field. */
+    expect_server_key_error("backlog", "4294967297", "'4294967297' out of range (1..65535)");
+}
+
+static void test_error_spec_example(void **state)
+{
+    (void)state;
+    expect_load_error("; hellod.conf\n\n[server]\nlisten = 8080\n\n; messages\nmax_message = 0\n",
+                      7, "[server] max_message", "'0' out of range (1..1048576)");
+}
+
+static void test_error_bad_duration(void **state)
+{
+    (void)state;
+    expect_server_key_error("idle_timeout", "5x",
+                            "'5x' is not a duration (like 100ms, 60s, 5min, 1h; 0 for never)");
+    expect_server_key_error("message_timeout", "1.5s",
+                            "'1.5s' is not a duration (like 100ms, 60s, 5min, 1h; 0 for never)");
+    expect_server_key_error("idle_timeout", "",
+                            "'' is not a duration (like 100ms, 60s, 5min, 1h; 0 for never)");
+    expect_server_key_error("exit_on_idle", "soon",
+                            "'soon' is not a duration (like 100ms, 60s, 5min, 1h; 0 for never)");
+}
+
+static void test_error_duration_over_24h(void **state)
+{
+    (void)state;
+    expect_server_key_error("idle_timeout", "25h", "'25h' out of range (at most 24h)");
+    expect_server_key_error("message_timeout", "86401", "'86401' out of range (at most 24h)");
+    expect_server_key_error("idle_timeout", "24h 1us", "'24h 1us' out of range (at most 24h)");
+    expect_server_key_error("exit_on_idle", "25h", "'25h' out of range (at most 24h)");
+}
+
+static void test_error_bad_bool(void **state)
+{
+    (void)state;
+    expect_load_error("[log]\nmessages = maybe\n", 2, "[log] messages", "'maybe' is not yes or no");
+}
+
+static void test_error_bad_level(void **state)
+{
+    (void)state;
+    expect_load_error("[log]\nlevel = verbose\n", 2, "[log] level",
+                      "'verbose' is not one of err, warning, notice, info, debug");
+}
+
+static void test_error_bad_listen_entry(void **state)
+{
+    (void)state;
+    expect_server_key_error(
+        "listen", "8080 host:", "'host:': expected PORT, HOST:PORT, [IPV6]:PORT or /absolute/path");
+    expect_server_key_error("listen", "::1:80",
+                            "'::1:80': expected PORT, HOST:PORT, [IPV6]:PORT or /absolute/path");
+}
+
+static void test_error_listen_port_out_of_range(void **state)
+{
+    (void)state;
+    expect_server_key_error("listen", "65536", "'65536': port out of range (0..65535)");
+}
+
+static void test_error_listen_path_too_long(void **state)
+{
+    char path[121], reason[192];
+
+    (void)state;
+    path[0] = '/';
+    memset(path + 1, 'p', sizeof path - 2);
+    path[sizeof path - 1] = '\0';
+    snprintf(reason, sizeof reason, "'%.64s': host name or socket path too long", path);
+    expect_server_key_error("listen", path, reason);
+}
+
+static void test_error_listen_seventeen_entries(void **state)
+{
+    (void)state;
+    expect_server_key_error("listen", "1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17",
+                            "more than 16 addresses");
+}
+
+static void test_error_listen_empty(void **state)
+{
+    (void)state;
+    expect_server_key_error("listen", "", "no address given");
+}
+
+static void test_error_greeting_empty(void **state)
+{
+    (void)state;
+    expect_server_key_error("greeting", "", "must not be empty");
+}
+
+static void test_error_greeting_too_long(void **state)
+{
+    char greeting[CONFIG_GREETING_MAX + 2];
+
+    (void)state;
+    memset(greeting, 'g', CONFIG_GREETING_MAX + 1);
+    greeting[CONFIG_GREETING_MAX + 1] = '\0';
+    expect_server_key_error("greeting", greeting, "longer than 128 bytes");
+}
+
+static void test_error_greeting_control_character(void **state)
+{
+    (void)state;
+    expect_server_key_error("greeting", "a\tb", "must not contain control characters");
+    expect_server_key_error("greeting", "a\x1b[31mb", "must not contain control characters");
+    expect_server_key_error("greeting", "a\x7f", "must not contain control characters");
+    expect_server_key_error("greeting", "a\rb", "must not contain control characters");
+}
+
+static void test_error_key_set_twice(void **state)
+{
+    (void)state;
+    expect_load_error("[server]\nbacklog = 5\n\nbacklog = 6\n", 4, "[server] backlog",
+                      "set twice (first on line 2)");
+}
+
+static void test_error_key_set_twice_same_value(void **state)
+{
+    (void)state;
+    expect_load_error("[log]\nlevel = info\nlevel = info\n", 3, "[log] level",
+                      "set twice (first on line 2)");
+}
+
+static void test_error_key_set_twice_in_repeated_section(void **state)
+{
+    (void)state;
+    expect_load_error("[server]\nbacklog = 5\n[log]\nlevel = info\n[server]\nbacklog = 6\n", 6,
+                      "[server] backlog", "set twice (first on line 2)");
+}
+
+static void test_error_syntax_line_without_equals(void **state)
+{
+    (void)state;
+    expect_load_error("[server]\nbacklog 5\n", 2, "",
+                      "syntax error: expected [section], key = value, or a ; comment");
+}
+
+static void test_error_syntax_unclosed_section(void **state)
+{
+    (void)state;
+    expect_load_error("[server]\nbacklog = 5\n[log\n", 3, "",
+                      "syntax error: expected [section], key = value, or a ; comment");
+}
+
+static void test_error_syntax_before_value_error_wins(void **state)
+{
+    (void)state;
+    expect_load_error("[server]\nbogus\nbacklog = 0\n", 2, "",
+                      "syntax error: expected [section], key = value, or a ; comment");
+}
+
+static void test_error_value_before_syntax_error_wins(void **state)
+{
+    (void)state;
+    expect_load_error("[server]\nbacklog = 0\nbogus\n", 2, "[server] backlog",
+                      "'0' out of range (1..65535)");
+}
+
+static void test_error_line_too_long(void **state)
+{
+    char text[512];
+    size_t n;
+
+    (void)state;
+    n = (size_t)snprintf(text, sizeof text, "[server]\nbacklog = 5\ngreeting = ");
+    memset(text + n, 'g', 300);
+    strcpy(text + n + 300, "\n");
+    expect_load_error_prefix(text, 3, "", "line longer than ");
+}
+
+static void test_error_line_of_199_characters(void **state)
+{
+    char text[512];
+
+    (void)state;
+    greeting_line_of(text, sizeof text, 199);
+    expect_load_error(text, 2, "", "line longer than 198 characters");
+}
+
+static void test_error_indented_key_continues_previous(void **state)
+{
+    (void)state;
+    expect_load_error("[server]\nbacklog = 5\n  greeting = hi\n", 3, "[server] backlog",
+                      "an indented line continues a value, and only listen has more than one "
+                      "line");
+}
+
+static void test_listen_continues_on_indented_lines(void **state)
+{
+    struct config cfg;
+
+    (void)state;
+    load_ok(&cfg, "[server]\nlisten = 1\n  2 3\n\t/run/x.sock\nbacklog = 7\n");
+    assert_int_equal(cfg.n_listen, 4);
+    assert_int_equal(cfg.listen[2].port, 3);
+    assert_string_equal(cfg.listen[3].path, "/run/x.sock");
+    assert_int_equal(cfg.backlog, 7);
+}
+
+static void test_error_bad_address_on_listen_continuation(void **state)
+{
+    (void)state;
+    expect_load_error("[server]\nlisten = 1\n  2\n  nope:\n", 4, "[server] listen",
+                      "'nope:': expected PORT, HOST:PORT, [IPV6]:PORT or /absolute/path");
+}
+
+static void test_error_comment_line_too_long(void **state)
+{
+    char text[512];
+
+    (void)state;
+    memset(text, ';', 400);
+    strcpy(text + 400, "\n[server]\n");
+    expect_load_error_prefix(text, 1, "", "line longer than ");
+}
+
+static void test_error_earlier_lines_not_applied(void **state)
+{
+    (void)state;
+    /* backlog and greeting are fine, but the file as a whole is refused. */
+    expect_load_error("[server]\nbacklog = 5\ngreeting = new\nlisten = 1\nmax_message = 0\n", 5,
+                      "[server] max_message", "'0' out of range (1..1048576)");
+}
+
+/* --- missing and unreadable files ------------------------------------------------ */
+
+/* A path in /tmp that does not exist. */
+static void missing_path(char path[sizeof TMP_TEMPLATE])
+{
+    write_file("", path);
+    assert_int_equal(unlink(path), 0);
+}
+
+static void test_missing_file_optional(void **state)
+{
+    struct config cfg, before;
+    struct config_error err;
+    char path[sizeof TMP_TEMPLATE];
+
+    (void)state;
+    missing_path(path);
+    base_config(&cfg);
+    memcpy(&before, &cfg, sizeof cfg);
+    assert_int_equal(config_load(&cfg, path, false, &err), 0);
+    assert_memory_equal(&cfg, &before, sizeof cfg);
+}
+
+static void test_missing_file_required(void **state)
+{
+    struct config cfg, before;
+    struct config_error err;
+    char path[sizeof TMP_TEMPLATE], want[256], got[256];
+
+    (void)state;
+    missing_path(path);
+    base_config(&cfg);
+    memcpy(&before, &cfg, sizeof cfg);
+    assert_int_equal(config_load(&cfg, path, true, &err), -ENOENT);
+    assert_memory_equal(&cfg, &before, sizeof cfg);
+    assert_string_equal(err.file, path);
+    assert_int_equal(err.line, 0);
+    assert_string_equal(err.key, "");
+    assert_string_equal(err.reason, "cannot read: No such file or directory");
+    snprintf(want, sizeof want, "%s: cannot read: No such file or directory", path);
+    config_error_format(&err, got, sizeof got);
+    assert_string_equal(got, want);
+}
+
+static void test_unreadable_file_required(void **state)
+{
+    struct config cfg, before;
+    struct config_error err;
+    char path[sizeof TMP_TEMPLATE];
+    int r;
+
+    (void)state;
+    if (geteuid() == 0) {
+        /* Root reads any file. (cmocka 1.1.5's skip() prints "not ok # SKIP",
+         * which the TAP driver counts as a failure.) */
+        print_message("# running as root: permission check not possible\n");
+        return;
+    }
+    write_file("[server]\nbacklog = 5\n", path);
+    assert_int_equal(chmod(path, 0), 0);
+    base_config(&cfg);
+    memcpy(&before, &cfg, sizeof cfg);
+    r = config_load(&cfg, path, false, &err);
+    unlink(path);
+    assert_int_equal(r, -EACCES);
+    assert_memory_equal(&cfg, &before, sizeof cfg);
+    assert_string_equal(err.reason, "cannot read: Permission denied");
+}
+
+static void test_unreadable_path_is_an_error_even_when_optional(void **state)
+{
+    struct config cfg, before;
+    struct config_error err;
+    char file[sizeof TMP_TEMPLATE], path[sizeof TMP_TEMPLATE + 16];
+    int r;
+
+    (void)state;
+    /* Only a file that does not exist may be left out; a path through a
+     * regular file (ENOTDIR) cannot be read, even by root. */
+    write_file("", file);
+    snprintf(path, sizeof path, "%s/hellod.conf", file);
+    base_config(&cfg);
+    memcpy(&before, &cfg, sizeof cfg);
+    r = config_load(&cfg, path, false, &err);
+    unlink(file);
+    assert_int_equal(r, -ENOTDIR);
+    assert_memory_equal(&cfg, &before, sizeof cfg);
+    assert_string_equal(err.file, path);
+    assert_int_equal(err.line, 0);
+    assert_string_equal(err.reason, "cannot read: Not a directory");
+}
+
+static void test_directory_is_an_error(void **state)
+{
+    struct config cfg, before;
+    struct config_error err;
+
+    (void)state;
+    base_config(&cfg);
+    memcpy(&before, &cfg, sizeof cfg);
+    assert_true(config_load(&cfg, "/tmp", true, &err) < 0);
+    assert_memory_equal(&cfg, &before, sizeof cfg);
+    assert_string_equal(err.file, "/tmp");
+    assert_true(err.reason[0] != '\0');
+}
+
+/* --- config_set: the command line ------------------------------------------------- */
+
+static void test_set_listen_from_command_line(void **state)
+{
+    struct config cfg;
+    struct config_error err;
+
+    (void)state;
+    config_defaults(&cfg);
+    assert_int_equal(config_set(&cfg, "server", "listen", "127.0.0.1:1 [::1]:2 /run/s.sock", &err),
+                     0);
+    assert_int_equal(cfg.n_listen, 3);
+    assert_true(cfg.listen_set);
+    assert_string_equal(cfg.listen[0].host, "127.0.0.1");
+    assert_int_equal(cfg.listen[0].port, 1);
+    assert_string_equal(cfg.listen[1].host, "::1");
+    assert_int_equal(cfg.listen[1].port, 2);
+    assert_int_equal(cfg.listen[2].kind, ADDR_UNIX);
+    assert_string_equal(cfg.listen[2].path, "/run/s.sock");
+}
+
+static void test_set_log_level_from_command_line(void **state)
+{
+    struct config cfg;
+    struct config_error err;
+
+    (void)state;
+    config_defaults(&cfg);
+    assert_int_equal(config_set(&cfg, "log", "level", "debug", &err), 0);
+    assert_int_equal(cfg.log_level, LOG_DEBUG);
+}
+
+static void test_set_every_key(void **state)
+{
+    struct config cfg;
+    struct config_error err;
+
+    (void)state;
+    config_defaults(&cfg);
+    assert_int_equal(config_set(&cfg, "server", "greeting", "hey", &err), 0);
+    assert_int_equal(config_set(&cfg, "server", "max_connections", "3", &err), 0);
+    assert_int_equal(config_set(&cfg, "server", "max_message", "4", &err), 0);
+    assert_int_equal(config_set(&cfg, "server", "idle_timeout", "2min", &err), 0);
+    assert_int_equal(config_set(&cfg, "server", "message_timeout", "5ms", &err), 0);
+    assert_int_equal(config_set(&cfg, "server", "backlog", "6", &err), 0);
+    assert_int_equal(config_set(&cfg, "server", "exit_on_idle", "1h", &err), 0);
+    assert_int_equal(config_set(&cfg, "log", "messages", "true", &err), 0);
+    assert_string_equal(cfg.greeting, "hey");
+    assert_int_equal(cfg.max_connections, 3);
+    assert_int_equal(cfg.max_message, 4);
+    assert_int_equal(cfg.idle_timeout, 120 * SEC);
+    assert_int_equal(cfg.message_timeout, 5 * MS);
+    assert_int_equal(cfg.backlog, 6);
+    assert_int_equal(cfg.exit_on_idle, 3600 * SEC);
+    assert_true(cfg.log_messages);
+}
+
+static void test_set_bad_value_error(void **state)
+{
+    struct config cfg;
+    struct config_error err;
+    char got[512];
+
+    (void)state;
+    config_defaults(&cfg);
+    memset(&err, 0, sizeof err);
+    assert_int_equal(config_set(&cfg, "log", "level", "loud", &err), -EINVAL);
+    assert_int_equal(cfg.log_level, LOG_INFO);
+    assert_string_equal(err.key, "[log] level");
+    assert_string_equal(err.reason, "'loud' is not one of err, warning, notice, info, debug");
+    config_error_format(&err, got, sizeof got);
+    assert_string_equal(got, "[log] level: 'loud' is not one of err, warning, notice, info, debug");
+}
+
+static void test_set_bad_listen_error(void **state)
+{
+    struct config cfg;
+    struct config_error err;
+
+    (void)state;
+    config_defaults(&cfg);
+    memset(&err, 0, sizeof err);
+    assert_int_equal(config_set(&cfg, "server", "listen", "[::1]", &err), -EINVAL);
+    assert_int_equal(cfg.n_listen, 1);
+    assert_false(cfg.listen_set);
+    assert_string_equal(err.key, "[server] listen");
+    assert_string_equal(err.reason,
+                        "'[::1]': expected PORT, HOST:PORT, [IPV6]:PORT or /absolute/path");
+}
+
+static void test_set_unknown_section(void **state)
+{
+    struct config cfg;
+    struct config_error err;
+
+    (void)state;
+    config_defaults(&cfg);
+    memset(&err, 0, sizeof err);
+    assert_int_equal(config_set(&cfg, "extra", "level", "info", &err), -EINVAL);
+    assert_string_equal(err.key, "");
+    assert_string_equal(err.reason, "unknown section [extra]");
+}
+
+static void test_set_unknown_key(void **state)
+{
+    struct config cfg;
+    struct config_error err;
+
+    (void)state;
+    config_defaults(&cfg);
+    memset(&err, 0, sizeof err);
+    assert_int_equal(config_set(&cfg, "server", "port", "80", &err), -EINVAL);
+    assert_string_equal(err.key, "[server] port");
+    assert_string_equal(err.reason, "unknown key");
+}
+
+/* --- config_error_format ------------------------------------------------------------ */
+
+static void test_error_format_file_line_key(void **state)
+{
+    struct config_error err = {.file = "/etc/hellod.conf", .line = 7};
+    char buf[256];
+
+    (void)state;
+    strcpy(err.key, "[server] max_message");
+    strcpy(err.reason, "'0' out of range (1..1048576)");
+    config_error_format(&err, buf, sizeof buf);
+    assert_string_equal(buf,
+                        "/etc/hellod.conf:7: [server] max_message: '0' out of range (1..1048576)");
+}
+
+static void test_error_format_without_key(void **state)
+{
+    struct config_error err = {.file = "/etc/hellod.conf", .line = 3};
+    char buf[256];
+
+    (void)state;
+    strcpy(err.reason, "unknown section [x]");
+    config_error_format(&err, buf, sizeof buf);
+    assert_string_equal(buf, "/etc/hellod.conf:3: unknown section [x]");
+}
+
+static void test_error_format_without_line(void **state)
+{
+    struct config_error err = {.file = "/etc/hellod.conf"};
+    char buf[256];
+
+    (void)state;
+    strcpy(err.reason, "cannot read: Permission denied");
+    config_error_format(&err, buf, sizeof buf);
+    assert_string_equal(buf, "/etc/hellod.conf: cannot read: Permission denied");
+}
+
+static void test_error_format_small_buffer(void **state)
+{
+    struct config_error err = {.file = "/etc/hellod.conf", .line = 7};
+    char buf[32];
+
+    (void)state;
+    strcpy(err.key, "[server] max_message");
+    strcpy(err.reason, "'0' out of range (1..1048576)");
+    memset(buf, 'x', sizeof buf);
+    config_error_format(&err, buf, 16);
+    assert_string_equal(buf, "/etc/hellod.con");
+    assert_int_equal(buf[16], 'x');
+}
+
+/* --- config_print ---------------------------------------------------------------------- */
+
+static void test_print_defaults_loads_back(void **state)
+{
+    struct config cfg, loaded;
+    struct config_error err;
+
+    (void)state;
+    config_defaults(&cfg);
+    assert_int_equal(print_and_load(&cfg, &loaded, &err), 0);
+    cfg.listen_set = true; /* the printed file names the listen addresses */
+    assert_config_equal(&loaded, &cfg);
+}
+
+static void test_print_every_key_loads_back(void **state)
+{
+    struct config cfg, loaded;
+    struct config_error err;
+
+    (void)state;
+    config_defaults(&cfg);
+    assert_int_equal(
+        config_set(&cfg, "server", "listen", "0 127.0.0.1:80 [::1]:8080 [::]:0 /run/h.sock", &err),
+        0);
+    assert_int_equal(config_set(&cfg, "server", "greeting", "Howdy; partner # 1 = [x]", &err), 0);
+    cfg.max_connections = 1000000;
+    cfg.max_message = 1;
+    cfg.idle_timeout = 90 * SEC + 1;
+    cfg.message_timeout = 0;
+    cfg.backlog = 65535;
+    cfg.exit_on_idle = 30 * SEC;
+    cfg.log_level = LOG_WARNING;
+    cfg.log_messages = true;
+    assert_int_equal(print_and_load(&cfg, &loaded, &err), 0);
+    assert_config_equal(&loaded, &cfg);
+}
+
+static void test_print_every_duration_loads_back(void **state)
+{
+    static const uint64_t values[] = {0,
+                                      1,
+                                      999,
+                                      MS,
+                                      100 * MS,
+                                      60 * SEC,
+                                      90 * SEC,
+                                      3600 * SEC,
+                                      24 * 3600 * SEC,
+                                      24 * 3600 * SEC - 1};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        struct config cfg, loaded;
+        struct config_error err;
+
+        config_defaults(&cfg);
+        cfg.idle_timeout = values[i];
+        cfg.message_timeout = values[sizeof values / sizeof values[0] - 1 - i];
+        cfg.exit_on_idle = values[(i + 3) % (sizeof values / sizeof values[0])];
+        assert_int_equal(print_and_load(&cfg, &loaded, &err), 0);
+        assert_int_equal(loaded.idle_timeout, cfg.idle_timeout);
+        assert_int_equal(loaded.message_timeout, cfg.message_timeout);
+        assert_int_equal(loaded.exit_on_idle, cfg.exit_on_idle);
+    }
+}
+
+static void test_print_every_log_level_loads_back(void **state)
+{
+    (void)state;
+    for (int level = LOG_ERR; level <= LOG_DEBUG; level++) {
+        struct config cfg, loaded;
+        struct config_error err;
+
+        config_defaults(&cfg);
+        cfg.log_level = level;
+        assert_int_equal(print_and_load(&cfg, &loaded, &err), 0);
+        assert_int_equal(loaded.log_level, level);
+    }
+}
+
+static void test_print_sixteen_listen_entries_loads_back(void **state)
+{
+    struct config cfg, loaded;
+    struct config_error err;
+    char value[512];
+    size_t n = 0;
+
+    (void)state;
+    /* What "hellod -t" prints for sixteen --listen options must be a valid file. */
+    for (int i = 0; i < CONFIG_LISTEN_MAX; i++)
+        n +=
+            (size_t)snprintf(value + n, sizeof value - n, "%s127.0.0.1:%d", i ? " " : "", 8000 + i);
+    config_defaults(&cfg);
+    assert_int_equal(config_set(&cfg, "server", "listen", value, &err), 0);
+    assert_int_equal(cfg.n_listen, CONFIG_LISTEN_MAX);
+    assert_int_equal(print_and_load(&cfg, &loaded, &err), 0);
+    assert_config_equal(&loaded, &cfg);
+}
+
+static void test_print_names_every_key_once(void **state)
+{
+    static const char *const lines[] = {
+        "[server]\n",        "\nlisten = ",       "\ngreeting = ",        "\nmax_connections = ",
+        "\nmax_message = ",  "\nidle_timeout = ", "\nmessage_timeout = ", "\nbacklog = ",
+        "\nexit_on_idle = ", "\n[log]\n",         "\nlevel = ",           "\nmessages = ",
+    };
+    struct config cfg;
+    char out[4096];
+
+    (void)state;
+    config_defaults(&cfg);
+    print_to_buffer(&cfg, out, sizeof out);
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        const char *at = strstr(out, lines[i]);
+        assert_non_null(at);
+        assert_null(strstr(at + 1, lines[i]));
+    }
+    assert_non_null(strstr(out, "\ngreeting = Hello from server\n"));
+    assert_non_null(strstr(out, "\nmessages = no\n"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults_match_spec),
+        cmocka_unit_test(test_load_sets_every_key),
+        cmocka_unit_test(test_load_keeps_keys_not_in_file),
+        cmocka_unit_test(test_load_without_listen_keeps_listen_unset),
+        cmocka_unit_test(test_load_listen_replaces_list),
+        cmocka_unit_test(test_load_listen_sixteen_entries),
+        cmocka_unit_test(test_load_listen_tabs_and_spaces),
+        cmocka_unit_test(test_load_comments_blank_lines_and_spacing),
+        cmocka_unit_test(test_load_crlf_line_endings),
+        cmocka_unit_test(test_load_no_final_newline),
+        cmocka_unit_test(test_load_utf8_bom),
+        cmocka_unit_test(test_load_empty_file_changes_nothing),
+        cmocka_unit_test(test_load_empty_known_sections),
+        cmocka_unit_test(test_load_numeric_bounds_accepted),
+        cmocka_unit_test(test_load_durations_zero_and_24h),
+        cmocka_unit_test(test_load_bool_forms),
+        cmocka_unit_test(test_load_every_log_level),
+        cmocka_unit_test(test_load_greeting_128_bytes),
+        cmocka_unit_test(test_load_greeting_utf8_and_punctuation),
+        cmocka_unit_test(test_load_colon_for_equals),
+        cmocka_unit_test(test_load_hash_and_quotes_in_value_kept),
+        cmocka_unit_test(test_load_line_of_198_characters),
+        cmocka_unit_test(test_load_line_of_197_characters_crlf),
+        cmocka_unit_test(test_error_unknown_key),
+        cmocka_unit_test(test_error_unknown_key_in_log),
+        cmocka_unit_test(test_error_key_of_other_section),
+        cmocka_unit_test(test_error_unknown_section),
+        cmocka_unit_test(test_error_empty_unknown_section),
+        cmocka_unit_test(test_error_empty_unknown_section_before_known),
+        cmocka_unit_test(test_error_section_names_are_case_sensitive),
+        cmocka_unit_test(test_error_empty_unknown_section_after_bom),
+        cmocka_unit_test(test_error_key_outside_section),
+        cmocka_unit_test(test_error_bad_number),
+        cmocka_unit_test(test_error_max_connections_out_of_range),
+        cmocka_unit_test(test_error_max_message_out_of_range),
+        cmocka_unit_test(test_error_backlog_out_of_range),
+        cmocka_unit_test(test_error_number_overflow_out_of_range),
+        cmocka_unit_test(test_error_spec_example),
+        cmocka_unit_test(test_error_bad_duration),
+        cmocka_unit_test(test_error_duration_over_24h),
+        cmocka_unit_test(test_error_bad_bool),
+        cmocka_unit_test(test_error_bad_level),
+        cmocka_unit_test(test_error_bad_listen_entry),
+        cmocka_unit_test(test_error_listen_port_out_of_range),
+        cmocka_unit_test(test_error_listen_path_too_long),
+        cmocka_unit_test(test_error_listen_seventeen_entries),
+        cmocka_unit_test(test_error_listen_empty),
+        cmocka_unit_test(test_error_greeting_empty),
+        cmocka_unit_test(test_error_greeting_too_long),
+        cmocka_unit_test(test_error_greeting_control_character),
+        cmocka_unit_test(test_error_key_set_twice),
+        cmocka_unit_test(test_error_key_set_twice_same_value),
+        cmocka_unit_test(test_error_key_set_twice_in_repeated_section),
+        cmocka_unit_test(test_error_syntax_line_without_equals),
+        cmocka_unit_test(test_error_syntax_unclosed_section),
+        cmocka_unit_test(test_error_syntax_before_value_error_wins),
+        cmocka_unit_test(test_error_value_before_syntax_error_wins),
+        cmocka_unit_test(test_error_line_too_long),
+        cmocka_unit_test(test_error_line_of_199_characters),
+        cmocka_unit_test(test_error_indented_key_continues_previous),
+        cmocka_unit_test(test_listen_continues_on_indented_lines),
+        cmocka_unit_test(test_error_bad_address_on_listen_continuation),
+        cmocka_unit_test(test_error_comment_line_too_long),
+        cmocka_unit_test(test_error_earlier_lines_not_applied),
+        cmocka_unit_test(test_missing_file_optional),
+        cmocka_unit_test(test_missing_file_required),
+        cmocka_unit_test(test_unreadable_file_required),
+        cmocka_unit_test(test_unreadable_path_is_an_error_even_when_optional),
+        cmocka_unit_test(test_directory_is_an_error),
+        cmocka_unit_test(test_set_listen_from_command_line),
+        cmocka_unit_test(test_set_log_level_from_command_line),
+        cmocka_unit_test(test_set_every_key),
+        cmocka_unit_test(test_set_bad_value_error),
+        cmocka_unit_test(test_set_bad_listen_error),
+        cmocka_unit_test(test_set_unknown_section),
+        cmocka_unit_test(test_set_unknown_key),
+        cmocka_unit_test(test_error_format_file_line_key),
+        cmocka_unit_test(test_error_format_without_key),
+        cmocka_unit_test(test_error_format_without_line),
+        cmocka_unit_test(test_error_format_small_buffer),
+        cmocka_unit_test(test_print_defaults_loads_back),
+        cmocka_unit_test(test_print_every_key_loads_back),
+        cmocka_unit_test(test_print_every_duration_loads_back),
+        cmocka_unit_test(test_print_every_log_level_loads_back),
+        cmocka_unit_test(test_print_sixteen_listen_entries_loads_back),
+        cmocka_unit_test(test_print_names_every_key_once),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
