@@ -37,6 +37,7 @@ static const struct key {
     {"server", "backlog", KEY_UINT32, offsetof(struct config, backlog), 1, 65535},
     {"server", "exit_on_idle", KEY_DURATION, offsetof(struct config, exit_on_idle), 0,
      MAX_DURATION},
+    {"server", "workers", KEY_UINT32, offsetof(struct config, workers), 0, CONFIG_WORKERS_MAX},
     {"log", "level", KEY_LOG_LEVEL, offsetof(struct config, log_level), 0, 0},
     {"log", "messages", KEY_BOOL, offsetof(struct config, log_messages), 0, 0},
 };
@@ -380,8 +381,9 @@ void config_print(const struct config *cfg, FILE *out)
     format_duration(exit_idle, sizeof exit_idle, cfg->exit_on_idle);
     fprintf(out,
             "\ngreeting = %s\nmax_connections = %u\nmax_message = %u\nidle_timeout = %s\n"
-            "message_timeout = %s\nbacklog = %u\nexit_on_idle = %s\n\n"
+            "message_timeout = %s\nbacklog = %u\nexit_on_idle = %s\nworkers = %u\n\n"
             "[log]\nlevel = %s\nmessages = %s\n",
             cfg->greeting, cfg->max_connections, cfg->max_message, idle, msg, cfg->backlog,
-            exit_idle, log_level_name(cfg->log_level), cfg->log_messages ? "yes" : "no");
+            exit_idle, cfg->workers, log_level_name(cfg->log_level),
+            cfg->log_messages ? "yes" : "no");
 }

@@ -12,6 +12,7 @@
 
 #define CONFIG_LISTEN_MAX  16
 #define CONFIG_GREETING_MAX 128
+#define CONFIG_WORKERS_MAX 64
 
 struct config {
     struct listen_addr listen[CONFIG_LISTEN_MAX];
@@ -24,6 +25,7 @@ struct config {
     uint64_t message_timeout; /* µs, 0 = never */
     uint32_t backlog;
     uint64_t exit_on_idle; /* µs, 0 = never; only when socket-activated */
+    uint32_t workers;      /* threads; 0 = one per CPU hellod may run on */
     int log_level;     /* LOG_ERR .. LOG_DEBUG */
     bool log_messages; /* log each message received, escaped, at info */
 };

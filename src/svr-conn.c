@@ -21,6 +21,7 @@
 #include "escape.h"
 #include "frame.h"
 #include "svr-server.h"
+#include "svr-worker.h"
 
 #define REPLY_BLOCK      (64 * 1024)
 /* Past this many bytes of replies owed and not taken by the kernel, stop
@@ -63,10 +64,10 @@ union peer {
 };
 
 struct conn {
-    struct server *srv;
+    struct worker *w;
     sd_event_source *io; /* owns the descriptor */
-    struct tnode idle;   /* in srv->idle, or in srv->linger once lingering */
-    struct tnode partial; /* in srv->partial while a message is unfinished */
+    struct tnode idle;   /* in w->idle, or in w->linger once lingering */
+    struct tnode partial; /* in w->partial while a message is unfinished */
     struct reply *reply; /* held while replies are owed */
     struct framer framer;
     uint32_t owed;       /* replies owed; the first is sent up to .sent bytes */
@@ -113,11 +114,11 @@ static int conn_fd(const struct conn *c)
     return sd_event_source_get_io_fd(c->io);
 }
 
-static uint64_t now_usec(const struct server *srv)
+static uint64_t now_usec(const struct worker *w)
 {
     uint64_t now = 0;
 
-    sd_event_now(srv->event, CLOCK_MONOTONIC, &now);
+    sd_event_now(w->event, CLOCK_MONOTONIC, &now);
     return now;
 }
 
@@ -134,28 +135,28 @@ static void log_conn(const struct conn *c, int prio, const char *what)
 {
     char peer[ADDR_STRLEN];
 
-    if (prio > c->srv->log.max_level)
+    if (prio > c->w->log.max_level)
         return;
     peer_name(&c->peer, peer, sizeof peer);
-    log_peer(&c->srv->log, prio, peer, "%s: %s", peer, what);
+    log_peer(&c->w->log, prio, peer, "%s: %s", peer, what);
 }
 
 /* Moves a node to the tail of a list whose members time out after timeout
  * (0: never). Only when the list was empty can the first deadline of all have
  * come sooner, so only then is the server's timer told. */
-static void touch(struct server *srv, struct tlist *list, struct tnode *node, uint64_t timeout)
+static void touch(struct worker *w, struct tlist *list, struct tnode *node, uint64_t timeout)
 {
     bool was_empty = tlist_empty(list);
-    uint64_t now = now_usec(srv);
+    uint64_t now = now_usec(w);
 
     tlist_touch(list, node, now);
     if (was_empty && timeout)
-        server_deadline(srv, now + timeout);
+        worker_deadline(w, now + timeout);
 }
 
 static void touch_idle(struct conn *c)
 {
-    touch(c->srv, &c->srv->idle, &c->idle, c->srv->cfg.idle_timeout);
+    touch(c->w, &c->w->idle, &c->idle, c->w->cfg.idle_timeout);
 }
 
 /* Bytes of replies owed and not yet sent. */
@@ -178,7 +179,7 @@ static bool output_pending(const struct conn *c)
 
 static void conn_free(struct conn *c)
 {
-    struct server *srv = c->srv;
+    struct worker *w = c->w;
 
     tnode_unlink(&c->idle);
     tnode_unlink(&c->partial);
@@ -187,8 +188,9 @@ static void conn_free(struct conn *c)
     sd_event_source_disable_unref(c->io); /* and closes the descriptor */
     free(c->head);
     free(c);
-    srv->n_conns--;
-    server_conn_closed(srv);
+    server_give_slot(w->srv);
+    w->n_conns--;
+    worker_conn_closed(w);
 }
 
 static void set_events(struct conn *c)
@@ -216,7 +218,7 @@ static bool conn_finish(struct conn *c)
     c->state = CONN_LINGER;
     shutdown(conn_fd(c), SHUT_WR);
     tnode_unlink(&c->partial);
-    touch(c->srv, &c->srv->linger, &c->idle, LINGER_USEC);
+    touch(c->w, &c->w->linger, &c->idle, LINGER_USEC);
     set_events(c);
     return true;
 }
@@ -255,7 +257,7 @@ static void consume_sent(struct conn *c, size_t n)
 
         c->sent = (uint32_t)(sent % c->reply->line_len);
         c->owed -= done;
-        c->srv->stats.messages += done;
+        stat_add(c->w, messages, done);
         if (c->owed == 0)
             reply_unref(c->reply);
         n -= took;
@@ -286,7 +288,7 @@ static bool conn_write(struct conn *c)
             conn_free(c);
             return false;
         }
-        c->srv->stats.bytes_out += (uint64_t)n;
+        stat_add(c->w, bytes_out, (uint64_t)n);
         consume_sent(c, (size_t)n);
         written += (size_t)n;
         touch_idle(c);
@@ -313,7 +315,7 @@ static void log_message(struct conn *c, const struct frame_msg *m)
     n += tail;
     escape_bytes(escaped, sizeof escaped, text, n);
     peer_name(&c->peer, peer, sizeof peer);
-    log_peer(&c->srv->log, LOG_INFO, peer, "message from %s: \"%s%s\"", peer, escaped,
+    log_peer(&c->w->log, LOG_INFO, peer, "message from %s: \"%s%s\"", peer, escaped,
              m->len > n ? "..." : "");
 }
 
@@ -333,10 +335,10 @@ static void keep_head(struct conn *c, const char *p, size_t n)
 static void owe_reply(struct conn *c, const struct frame_msg *m)
 {
     if (c->owed++ == 0) {
-        c->reply = c->srv->reply; /* begin in the greeting in force now */
+        c->reply = c->w->reply; /* begin in the greeting in force now */
         c->reply->refs++;
     }
-    if (c->srv->cfg.log_messages) {
+    if (c->w->cfg.log_messages) {
         log_message(c, m);
         free(c->head);
         c->head = NULL;
@@ -347,7 +349,7 @@ static void owe_reply(struct conn *c, const struct frame_msg *m)
 static void fail_too_long(struct conn *c)
 {
     c->state = CONN_FAILED;
-    c->srv->stats.too_long++;
+    stat_add(c->w, too_long, 1);
     tnode_unlink(&c->partial);
     log_conn(c, LOG_NOTICE, "message too long, closing");
 }
@@ -358,7 +360,7 @@ static void fail_too_long(struct conn *c)
 static void take_input(struct conn *c, const char *buf, size_t n)
 {
     const char *p = buf, *end = buf + n, *start;
-    uint32_t max = c->srv->cfg.max_message;
+    uint32_t max = c->w->cfg.max_message;
     struct frame_msg m;
     bool any = false;
 
@@ -383,9 +385,9 @@ static void take_input(struct conn *c, const char *buf, size_t n)
         tnode_unlink(&c->partial);
         return;
     }
-    if (c->srv->cfg.log_messages)
+    if (c->w->cfg.log_messages)
         keep_head(c, start, (size_t)(end - start));
-    touch(c->srv, &c->srv->partial, &c->partial, c->srv->cfg.message_timeout);
+    touch(c->w, &c->w->partial, &c->partial, c->w->cfg.message_timeout);
 }
 
 /* The unfinished message is whole now: the client went quiet, or done. */
@@ -394,7 +396,7 @@ static void flush_partial(struct conn *c)
     struct frame_msg m;
 
     tnode_unlink(&c->partial);
-    switch (frame_flush(&c->framer, c->srv->cfg.max_message, &m)) {
+    switch (frame_flush(&c->framer, c->w->cfg.max_message, &m)) {
     case FRAME_MESSAGE:
         owe_reply(c, &m);
         break;
@@ -426,14 +428,14 @@ static bool conn_eof(struct conn *c)
  * is gone. */
 static bool conn_read(struct conn *c)
 {
-    struct server *srv = c->srv;
-    ssize_t n = read(conn_fd(c), srv->rbuf, sizeof srv->rbuf);
+    struct worker *w = c->w;
+    ssize_t n = read(conn_fd(c), w->rbuf, sizeof w->rbuf);
 
     if (n > 0) {
-        srv->stats.bytes_in += (uint64_t)n;
+        stat_add(w, bytes_in, (uint64_t)n);
         if (c->state == CONN_LINGER)
             return true; /* dropped: we are only waiting for the client's FIN */
-        take_input(c, srv->rbuf, (size_t)n);
+        take_input(c, w->rbuf, (size_t)n);
         return true;
     }
     if (n == 0)
@@ -464,24 +466,25 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 
 /* --- accepting ------------------------------------------------------------ */
 
-static int conn_open(struct server *srv, int fd, const union peer *peer)
+static int conn_open(struct worker *w, int fd, const union peer *peer)
 {
     struct conn *c = calloc(1, sizeof *c);
     int r;
 
     if (!c)
         return -ENOMEM;
-    r = sd_event_add_io(srv->event, &c->io, fd, EPOLLIN, on_io, c);
+    r = sd_event_add_io(w->event, &c->io, fd, EPOLLIN, on_io, c);
     if (r < 0) {
         free(c);
         return r;
     }
     sd_event_source_set_io_fd_own(c->io, true);
-    c->srv = srv;
+    c->w = w;
     c->events = EPOLLIN;
     c->peer = *peer;
-    srv->n_conns++;
-    srv->stats.connections++;
+    w->n_conns++;
+    stat_set(w, open, w->n_conns);
+    stat_add(w, connections, 1);
     touch_idle(c);
     log_conn(c, LOG_DEBUG, "connected");
     return 0;
@@ -489,23 +492,23 @@ static int conn_open(struct server *srv, int fd, const union peer *peer)
 
 /* Past max_connections: say so and close, reading first what the client
  * already sent, so that the close is not a reset that loses the error line. */
-static void refuse_busy(struct server *srv, int fd, const union peer *peer)
+static void refuse_busy(struct worker *w, int fd, const union peer *peer)
 {
     char name[ADDR_STRLEN];
 
-    srv->stats.busy++;
+    stat_add(w, busy, 1);
     if (send(fd, error_busy, sizeof error_busy - 1, MSG_NOSIGNAL | MSG_DONTWAIT) > 0) {
         shutdown(fd, SHUT_WR);
-        (void)!recv(fd, srv->rbuf, sizeof srv->rbuf, MSG_DONTWAIT); /* none sent yet is fine */
+        (void)!recv(fd, w->rbuf, sizeof w->rbuf, MSG_DONTWAIT); /* none sent yet is fine */
     }
     close(fd);
-    if (LOG_NOTICE <= srv->log.max_level) {
+    if (LOG_NOTICE <= w->log.max_level) {
         peer_name(peer, name, sizeof name);
-        log_peer(&srv->log, LOG_NOTICE, name, "%s: server busy, refused", name);
+        log_peer(&w->log, LOG_NOTICE, name, "%s: server busy, refused", name);
     }
 }
 
-int conn_accept(struct server *srv, int listen_fd)
+int conn_accept(struct worker *w, int listen_fd)
 {
     for (int i = 0; i < ACCEPT_BATCH; i++) {
         union peer peer = {0};
@@ -520,20 +523,21 @@ int conn_accept(struct server *srv, int listen_fd)
                 return 0;
             continue; /* ECONNABORTED and the like: that client gave up */
         }
-        if (srv->n_conns >= srv->cfg.max_connections) {
-            refuse_busy(srv, fd, &peer);
+        if (!server_take_slot(w->srv, w->cfg.max_connections)) {
+            refuse_busy(w, fd, &peer);
             continue;
         }
-        r = conn_open(srv, fd, &peer);
+        r = conn_open(w, fd, &peer);
         if (r < 0) {
+            server_give_slot(w->srv);
             close(fd);
-            log_warn(&srv->log, "cannot serve a new client: %s", strerror(-r));
+            log_warn(&w->log, "cannot serve a new client: %s", strerror(-r));
         }
     }
     return 0;
 }
 
-int conn_adopt(struct server *srv, int fd)
+int conn_adopt(struct worker *w, int fd)
 {
     union peer peer = {0};
     socklen_t len = sizeof peer;
@@ -542,11 +546,14 @@ int conn_adopt(struct server *srv, int fd)
 
     if (getpeername(fd, &peer.sa, &len) < 0)
         return -errno;
-    r = conn_open(srv, fd, &peer);
-    if (r < 0)
+    server_take_slot(w->srv, UINT32_MAX); /* the one connection is never refused */
+    r = conn_open(w, fd, &peer);
+    if (r < 0) {
+        server_give_slot(w->srv);
         return r;
+    }
     peer_name(&peer, name, sizeof name);
-    log_peer(&srv->log, LOG_INFO, name, "serving one connection from %s (inetd mode)", name);
+    log_peer(&w->log, LOG_INFO, name, "serving one connection from %s (inetd mode)", name);
     return 0;
 }
 
@@ -561,41 +568,41 @@ static uint64_t deadline(const struct tlist *l, uint64_t timeout)
     return n && timeout ? n->since + timeout : UINT64_MAX;
 }
 
-uint64_t conn_expire(struct server *srv, uint64_t now)
+uint64_t conn_expire(struct worker *w, uint64_t now)
 {
     uint64_t next;
 
-    while (deadline(&srv->idle, srv->cfg.idle_timeout) <= now) {
-        struct conn *c = conn_of(tlist_first(&srv->idle), idle);
-        srv->stats.idle_timeouts++;
+    while (deadline(&w->idle, w->cfg.idle_timeout) <= now) {
+        struct conn *c = conn_of(tlist_first(&w->idle), idle);
+        stat_add(w, idle_timeouts, 1);
         log_conn(c, LOG_DEBUG, "idle for too long, closing");
         conn_free(c);
     }
-    while (deadline(&srv->partial, srv->cfg.message_timeout) <= now) {
-        struct conn *c = conn_of(tlist_first(&srv->partial), partial);
+    while (deadline(&w->partial, w->cfg.message_timeout) <= now) {
+        struct conn *c = conn_of(tlist_first(&w->partial), partial);
         flush_partial(c);
         conn_write(c);
     }
-    while (deadline(&srv->linger, LINGER_USEC) <= now)
-        conn_free(conn_of(tlist_first(&srv->linger), idle));
+    while (deadline(&w->linger, LINGER_USEC) <= now)
+        conn_free(conn_of(tlist_first(&w->linger), idle));
 
-    next = deadline(&srv->idle, srv->cfg.idle_timeout);
-    if (deadline(&srv->partial, srv->cfg.message_timeout) < next)
-        next = deadline(&srv->partial, srv->cfg.message_timeout);
-    if (deadline(&srv->linger, LINGER_USEC) < next)
-        next = deadline(&srv->linger, LINGER_USEC);
+    next = deadline(&w->idle, w->cfg.idle_timeout);
+    if (deadline(&w->partial, w->cfg.message_timeout) < next)
+        next = deadline(&w->partial, w->cfg.message_timeout);
+    if (deadline(&w->linger, LINGER_USEC) < next)
+        next = deadline(&w->linger, LINGER_USEC);
     return next;
 }
 
-void conn_drain_all(struct server *srv)
+void conn_drain_all(struct worker *w)
 {
     struct tnode *n, *next;
 
-    while (!tlist_empty(&srv->linger))
-        conn_free(conn_of(tlist_first(&srv->linger), idle));
+    while (!tlist_empty(&w->linger))
+        conn_free(conn_of(tlist_first(&w->linger), idle));
     /* Writing moves a connection to the tail, where the walk meets it again
      * no longer open; so each is drained once and the walk ends. */
-    for (n = srv->idle.head.next; n != &srv->idle.head; n = next) {
+    for (n = w->idle.head.next; n != &w->idle.head; n = next) {
         struct conn *c = conn_of(n, idle);
 
         next = n->next;
@@ -607,10 +614,10 @@ void conn_drain_all(struct server *srv)
     }
 }
 
-void conn_close_all(struct server *srv)
+void conn_close_all(struct worker *w)
 {
-    while (!tlist_empty(&srv->linger))
-        conn_free(conn_of(tlist_first(&srv->linger), idle));
-    while (!tlist_empty(&srv->idle))
-        conn_free(conn_of(tlist_first(&srv->idle), idle));
+    while (!tlist_empty(&w->linger))
+        conn_free(conn_of(tlist_first(&w->linger), idle));
+    while (!tlist_empty(&w->idle))
+        conn_free(conn_of(tlist_first(&w->idle), idle));
 }

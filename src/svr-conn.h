@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-struct server;
+struct worker;
 
 /* The replies a greeting makes: one block of as many reply lines as fit in
  * 64 KiB, so that any number of owed replies goes out in one write, from
@@ -18,18 +18,18 @@ void reply_unref(struct reply *r);
 
 /* Accepts every pending client of a listener. -EMFILE or -ENFILE when out of
  * descriptors (the caller pauses accepting), else 0. */
-int conn_accept(struct server *srv, int listen_fd);
+int conn_accept(struct worker *w, int listen_fd);
 
 /* Serves an already connected socket (inetd mode). */
-int conn_adopt(struct server *srv, int fd);
+int conn_adopt(struct worker *w, int fd);
 
 /* Runs the timeouts due at now; returns the next deadline, or UINT64_MAX. */
-uint64_t conn_expire(struct server *srv, uint64_t now);
+uint64_t conn_expire(struct worker *w, uint64_t now);
 
 /* Stopping: read what each client already sent, answer it, then close. */
-void conn_drain_all(struct server *srv);
+void conn_drain_all(struct worker *w);
 
 /* Closes every connection at once. */
-void conn_close_all(struct server *srv);
+void conn_close_all(struct worker *w);
 
 #endif

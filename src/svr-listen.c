@@ -192,7 +192,8 @@ static bool keep_bound(struct listeners *next, struct listeners *old, bool *kept
     return found;
 }
 
-int listeners_update(struct listeners *ls, const struct config *cfg, struct listen_error *err)
+int listeners_update(struct listeners *ls, const struct config *cfg, struct listeners *dropped,
+                     struct listen_error *err)
 {
     struct listeners *next = malloc(sizeof *next); /* 25 KiB: not for the stack */
     bool kept[LISTENERS_MAX] = {false};  /* by index in ls: moved over to next */
@@ -214,14 +215,16 @@ int listeners_update(struct listeners *ls, const struct config *cfg, struct list
         for (unsigned j = before; j < next->n; j++)
             fresh[j] = true;
     }
-    /* Close what the outcome leaves behind: on failure the new sockets, on
-     * success the ones the new configuration dropped. */
+    /* On failure the new sockets go; on success the dropped ones are handed over. */
+    *dropped = (struct listeners){.conn_fd = -1};
     for (unsigned i = 0; r < 0 && i < next->n; i++)
         if (fresh[i])
             close_one(next, i);
     for (unsigned i = 0; r == 0 && i < ls->n; i++)
-        if (!kept[i])
-            close_one(ls, i);
+        if (!kept[i]) {
+            dropped->l[dropped->n] = ls->l[i];
+            snprintf(dropped->spec[dropped->n++], LISTEN_SPEC_MAX, "%s", ls->spec[i]);
+        }
     if (r == 0)
         *ls = *next;
     free(next);

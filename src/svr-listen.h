@@ -32,10 +32,12 @@ struct listen_error {
  * negative errno with err filled in; nothing stays open on failure. */
 int listeners_open(struct listeners *ls, const struct config *cfg, struct listen_error *err);
 
-/* A reload without socket activation: binds the entries next adds, closes
- * the ones it drops, keeps the rest open. All or nothing: on failure ls is
- * as it was. */
-int listeners_update(struct listeners *ls, const struct config *next, struct listen_error *err);
+/* A reload without socket activation: binds the entries next adds and
+ * keeps the rest open; the ones it drops move to *dropped, for the caller to
+ * close once no worker watches them. All or nothing: on failure ls is as it
+ * was and *dropped empty. */
+int listeners_update(struct listeners *ls, const struct config *next, struct listeners *dropped,
+                     struct listen_error *err);
 
 /* Do two configurations ask for the same addresses? */
 bool listen_equal(const struct config *a, const struct config *b);

@@ -1,244 +1,208 @@
-/* svr-server.c - the server's lifecycle: setting up sd-event (signals,
- * watchdog, timers), accepting on every listener, telling the service manager
- * how things stand, and stopping with every owed reply sent. */
+/* svr-server.c - the main thread: starting the workers, signals, reload,
+ * what the service manager is told, the watchdog, exit on idle, the stop. */
 #include "config.h"
 
 #include "svr-server.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
 
-#include "svr-conn.h"
 #include "parse.h"
 #include "svr-msgid.h"
+#include "svr-worker.h"
 
 #define STATUS_INTERVAL (1 * 1000000ULL)
-/* After EMFILE, accepting waits this long for descriptors to come free,
- * instead of spinning on a listener that stays readable. */
-#define ACCEPT_PAUSE (100 * 1000ULL)
-#define LOG_PAUSE_EVERY (10 * 1000000ULL)
-/* A stop waits this long for slow clients to take their replies. */
-#define DRAIN_LIMIT (5 * 1000000ULL)
-/* Timers need not be exact to the microsecond, but a message_timeout of
- * 100ms must not fire at 350ms, sd-event's default slack. */
-#define TIMER_ACCURACY (1000ULL)
+/* A reload that changes the listeners waits this long for every worker to
+ * let go of the old ones before they are closed. */
+#define ACK_WAIT_SEC 2
+
+/* --- figures -------------------------------------------------------------- */
+
+/* The figures of all workers together. */
+static struct totals totals(const struct server *srv)
+{
+    struct totals t = {0};
+
+    for (unsigned i = 0; i < srv->n_workers; i++) {
+        t.open += stat_get(srv->workers[i], open);
+        t.connections += stat_get(srv->workers[i], connections);
+        t.messages += stat_get(srv->workers[i], messages);
+    }
+    return t;
+}
 
 static void send_status(struct server *srv, const char *state)
 {
-    sd_notifyf(0, "%sSTATUS=%u connections open, %llu messages answered", state, srv->n_conns,
-               (unsigned long long)srv->stats.messages);
-    srv->status_conns = srv->n_conns;
-    srv->status_messages = srv->stats.messages;
+    struct totals t = totals(srv);
+
+    sd_notifyf(0, "%sSTATUS=%u connections open, %llu messages answered", state, t.open,
+               (unsigned long long)t.messages);
+    srv->status = t;
 }
 
 static int on_status(sd_event_source *s, uint64_t usec, void *userdata)
 {
     struct server *srv = userdata;
+    struct totals t = totals(srv);
 
-    if (srv->n_conns != srv->status_conns || srv->stats.messages != srv->status_messages)
+    if (t.open != srv->status.open || t.messages != srv->status.messages)
         send_status(srv, "");
-    sd_event_source_set_time(s, usec + STATUS_INTERVAL);
-    return 0;
+    return sd_event_source_set_time(s, usec + STATUS_INTERVAL);
 }
 
-static int set_accepting(struct server *srv, int enabled)
-{
-    for (unsigned i = 0; i < srv->listeners.n; i++) {
-        int r = sd_event_source_set_enabled(srv->accept_src[i], enabled);
-        if (r < 0)
-            return r;
-    }
-    return 0;
-}
+/* --- the watchdog --------------------------------------------------------- */
 
-static void resume_accepting(struct server *srv)
-{
-    srv->accept_paused = false;
-    sd_event_source_set_enabled(srv->accept_pause, SD_EVENT_OFF);
-    if (!srv->stopping)
-        set_accepting(srv, SD_EVENT_ON);
-}
-
-static int on_accept_pause_end(sd_event_source *s, uint64_t usec, void *userdata)
-{
-    resume_accepting(userdata);
-    return 0;
-}
-
-/* Out of descriptors: the listener stays readable, so accepting again at once
- * would spin. Wait until a connection closes, or ACCEPT_PAUSE at most (the
- * shortage may be system-wide). Said once per LOG_PAUSE_EVERY, not per pause. */
-static void pause_accepting(struct server *srv, int error)
-{
-    uint64_t now;
-
-    sd_event_now(srv->event, CLOCK_MONOTONIC, &now);
-    if (now >= srv->pause_logged + LOG_PAUSE_EVERY || srv->pause_logged == 0) {
-        log_warn(&srv->log, "cannot accept: %s; new clients wait in the backlog until "
-                            "descriptors free up", strerror(error));
-        srv->pause_logged = now;
-    }
-    srv->accept_paused = true;
-    set_accepting(srv, SD_EVENT_OFF);
-    sd_event_source_set_time(srv->accept_pause, now + ACCEPT_PAUSE);
-    sd_event_source_set_enabled(srv->accept_pause, SD_EVENT_ONESHOT);
-}
-
-static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+/* WATCHDOG=1 only while every worker's loop still ticks: a stalled worker
+ * is what the service manager must see, not just a live main thread. */
+static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata)
 {
     struct server *srv = userdata;
-    int r = conn_accept(srv, fd);
+    bool all_alive = true;
 
-    if (r < 0)
-        pause_accepting(srv, -r);
-    return 0;
-}
-
-static int watch_listeners(struct server *srv)
-{
-    for (unsigned i = 0; i < srv->listeners.n; i++) {
-        int r = sd_event_add_io(srv->event, &srv->accept_src[i], srv->listeners.l[i].fd, EPOLLIN,
-                                on_accept, srv);
-        if (r < 0)
-            return r;
+    for (unsigned i = 0; i < srv->n_workers; i++) {
+        uint64_t beat = stat_get(srv->workers[i], heartbeat);
+        if (beat == srv->heartbeats[i])
+            all_alive = false;
+        srv->heartbeats[i] = beat;
     }
-    return 0;
+    if (all_alive)
+        sd_notify(0, "WATCHDOG=1");
+    return sd_event_source_set_time(s, usec + srv->watchdog_usec / 2);
 }
 
-static void unwatch_listeners(struct server *srv)
-{
-    for (unsigned i = 0; i < srv->listeners.n; i++)
-        srv->accept_src[i] = sd_event_source_disable_unref(srv->accept_src[i]);
-}
-
-static int on_timeouts(sd_event_source *s, uint64_t usec, void *userdata)
-{
-    struct server *srv = userdata;
-    uint64_t now, next;
-
-    sd_event_now(srv->event, CLOCK_MONOTONIC, &now);
-    next = conn_expire(srv, now);
-    if (next != UINT64_MAX) {
-        sd_event_source_set_time(s, next);
-        sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
-    }
-    return 0;
-}
-
-void server_deadline(struct server *srv, uint64_t at)
-{
-    int enabled = SD_EVENT_OFF;
-    uint64_t armed;
-
-    /* The timer may fire early (the member at a head was touched since):
-     * on_timeouts then just re-arms. It must never fire late. */
-    sd_event_source_get_enabled(srv->timeouts, &enabled);
-    if (enabled != SD_EVENT_OFF && sd_event_source_get_time(srv->timeouts, &armed) >= 0 &&
-        armed <= at)
-        return;
-    sd_event_source_set_time(srv->timeouts, at);
-    sd_event_source_set_enabled(srv->timeouts, SD_EVENT_ONESHOT);
-}
+/* --- exit on idle --------------------------------------------------------- */
 
 /* exit_on_idle applies to a server the service manager started for its
  * sockets (Accept=no): the sockets stay with it, and it starts hellod again
  * on the next connection, so exiting loses nobody. */
 static bool exits_on_idle(const struct server *srv)
 {
-    return srv->cfg.exit_on_idle > 0 && srv->listeners.activated && !srv->inetd;
-}
-
-static void arm_idle_exit(struct server *srv)
-{
-    if (!exits_on_idle(srv)) {
-        sd_event_source_set_enabled(srv->idle_exit, SD_EVENT_OFF);
-        return;
-    }
-    sd_event_source_set_time(srv->idle_exit, srv->idle_since + srv->cfg.exit_on_idle);
-    sd_event_source_set_enabled(srv->idle_exit, SD_EVENT_ONESHOT);
+    return srv->cfg.exit_on_idle > 0 && srv->listeners.activated && srv->listeners.n > 0;
 }
 
 static int on_idle_exit(sd_event_source *s, uint64_t usec, void *userdata)
 {
     struct server *srv = userdata;
+    uint64_t since = 0;
     char idle[64];
 
-    if (srv->n_conns > 0 || !exits_on_idle(srv))
-        return 0; /* the last close arms it again */
-    if (usec < srv->idle_since + srv->cfg.exit_on_idle) {
-        arm_idle_exit(srv); /* a connection came and went meanwhile */
-        return 0;
+    if (!exits_on_idle(srv) || srv->stopping)
+        return sd_event_source_set_enabled(s, SD_EVENT_OFF);
+    for (unsigned i = 0; i < srv->n_workers; i++) {
+        uint64_t t = stat_get(srv->workers[i], idle_since);
+        if (stat_get(srv->workers[i], open) > 0)
+            t = usec; /* busy: look again a whole period on */
+        since = t > since ? t : since;
     }
+    if (usec < since + srv->cfg.exit_on_idle)
+        return sd_event_source_set_time(s, since + srv->cfg.exit_on_idle);
     format_duration(idle, sizeof idle, srv->cfg.exit_on_idle);
     log_msgid(&srv->log, LOG_INFO, MSGID_IDLE_EXIT,
               "no connection for %s, exiting; the service manager keeps the sockets", idle);
     srv->stopping = true;
     send_status(srv, "STOPPING=1\n");
-    sd_event_exit(srv->event, 0);
-    return 0;
+    for (unsigned i = 0; i < srv->n_workers; i++)
+        worker_post(srv->workers[i], MAIL_STOP, NULL);
+    return sd_event_source_set_enabled(s, SD_EVENT_OFF);
 }
 
-void server_conn_closed(struct server *srv)
+static void arm_idle_exit(struct server *srv)
 {
-    if (srv->accept_paused)
-        resume_accepting(srv); /* a descriptor just came free */
-    if (srv->n_conns > 0)
-        return;
-    if (srv->stopping || srv->inetd) {
-        sd_event_exit(srv->event, 0);
+    uint64_t now;
+
+    if (!exits_on_idle(srv)) {
+        sd_event_source_set_enabled(srv->idle_exit, SD_EVENT_OFF);
         return;
     }
-    sd_event_now(srv->event, CLOCK_MONOTONIC, &srv->idle_since);
-    arm_idle_exit(srv);
+    sd_event_now(srv->event, CLOCK_MONOTONIC, &now);
+    sd_event_source_set_time(srv->idle_exit, now + srv->cfg.exit_on_idle);
+    sd_event_source_set_enabled(srv->idle_exit, SD_EVENT_ON);
 }
 
-static int on_drain_limit(sd_event_source *s, uint64_t usec, void *userdata)
-{
-    struct server *srv = userdata;
+/* --- stop ----------------------------------------------------------------- */
 
-    log_warn(&srv->log, "%u clients did not take their replies in time, closing them",
-             srv->n_conns);
-    conn_close_all(srv);
-    return 0;
-}
-
-/* SIGTERM or SIGINT: stop accepting, answer what clients already sent, close. */
+/* SIGTERM or SIGINT: every worker stops accepting, answers what its clients
+ * already sent, and ends; the last one to end ends the main loop. */
 static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
     struct server *srv = userdata;
-    uint64_t now;
 
     if (srv->stopping)
         return 0;
     srv->stopping = true;
     log_info(&srv->log, "received SIG%s, stopping", sigabbrev_np((int)si->ssi_signo));
     send_status(srv, "STOPPING=1\n");
-    unwatch_listeners(srv);
-    listeners_close(&srv->listeners);
-    sd_event_now(srv->event, CLOCK_MONOTONIC, &now);
-    sd_event_add_time(srv->event, &srv->drain_limit, CLOCK_MONOTONIC, now + DRAIN_LIMIT,
-                      TIMER_ACCURACY, on_drain_limit, srv);
-    conn_drain_all(srv);
-    if (srv->n_conns == 0)
+    for (unsigned i = 0; i < srv->n_workers; i++)
+        worker_post(srv->workers[i], MAIL_STOP, NULL);
+    return 0;
+}
+
+void server_worker_done(struct server *srv)
+{
+    (void)!eventfd_write(srv->done_fd, 1);
+}
+
+static int on_worker_done(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+    struct server *srv = userdata;
+    eventfd_t n = 0;
+
+    (void)!eventfd_read(fd, &n);
+    srv->n_done += (unsigned)n;
+    if (srv->n_done >= srv->n_workers)
         sd_event_exit(srv->event, 0);
     return 0;
+}
+
+/* --- reload --------------------------------------------------------------- */
+
+void server_worker_acked(struct server *srv)
+{
+    pthread_mutex_lock(&srv->lock);
+    srv->acks++;
+    pthread_cond_signal(&srv->acked);
+    pthread_mutex_unlock(&srv->lock);
+}
+
+/* Tells every worker to watch srv->listeners again, and waits until they
+ * have let go of the old sockets, which may then be closed. */
+static void rewatch_all(struct server *srv)
+{
+    struct timespec until;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += ACK_WAIT_SEC;
+    pthread_mutex_lock(&srv->lock);
+    srv->acks = 0;
+    pthread_mutex_unlock(&srv->lock);
+    for (unsigned i = 0; i < srv->n_workers; i++)
+        worker_post(srv->workers[i], MAIL_LISTENERS, NULL);
+    pthread_mutex_lock(&srv->lock);
+    while (srv->acks < srv->n_workers)
+        if (pthread_cond_timedwait(&srv->acked, &srv->lock, &until) == ETIMEDOUT)
+            break;
+    pthread_mutex_unlock(&srv->lock);
 }
 
 /* Binds what a new `listen` adds and closes what it drops; passed sockets
  * cannot change, which is said once. */
 static int apply_listen(struct server *srv, const struct config *next)
 {
+    struct listeners *dropped;
     struct listen_error err;
     int r;
 
-    if (listen_equal(&srv->cfg, next) || srv->inetd)
+    if (listen_equal(&srv->cfg, next) || srv->listeners.conn_fd >= 0)
         return 0;
     if (srv->listeners.activated) {
         if (!srv->listen_change_logged)
@@ -247,46 +211,27 @@ static int apply_listen(struct server *srv, const struct config *next)
         srv->listen_change_logged = true;
         return 0;
     }
-    unwatch_listeners(srv);
-    r = listeners_update(&srv->listeners, next, &err);
-    if (r < 0)
+    dropped = malloc(sizeof *dropped);
+    if (!dropped)
+        return -ENOMEM;
+    pthread_mutex_lock(&srv->lock);
+    r = listeners_update(&srv->listeners, next, dropped, &err);
+    pthread_mutex_unlock(&srv->lock);
+    if (r < 0) {
         log_err(&srv->log, "cannot listen on %s: %s", err.addr,
                 err.what ? err.what : strerror(-r));
-    if (watch_listeners(srv) < 0)
-        log_err(&srv->log, "cannot watch the listening sockets");
-    for (unsigned i = 0; r == 0 && i < srv->listeners.n; i++)
-        log_info(&srv->log, "listening on %s", srv->listeners.l[i].name);
+    } else {
+        rewatch_all(srv);
+        listeners_close(dropped);
+        for (unsigned i = 0; i < srv->listeners.n; i++)
+            log_info(&srv->log, "listening on %s", srv->listeners.l[i].name);
+    }
+    free(dropped);
     return r;
 }
 
-/* Puts a new configuration in force, for new and open connections alike;
- * the old one stays whole when any part cannot be applied. */
-static int apply_config(struct server *srv, const struct config *next)
-{
-    struct reply *reply;
-    uint64_t now;
-    int r;
-
-    r = reply_new(&reply, next->greeting);
-    if (r < 0)
-        return r;
-    r = apply_listen(srv, next);
-    if (r < 0) {
-        reply_unref(reply);
-        return r;
-    }
-    reply_unref(srv->reply); /* connections finish their owed replies in it */
-    srv->reply = reply;
-    srv->cfg = *next;
-    srv->log.max_level = next->log_level;
-    sd_event_now(srv->event, CLOCK_MONOTONIC, &now);
-    server_deadline(srv, now); /* the timeouts may have changed: look again now */
-    if (srv->n_conns == 0)
-        arm_idle_exit(srv);
-    return 0;
-}
-
-/* SIGHUP: read the configuration again and apply it, or keep the running one. */
+/* SIGHUP: read the configuration again and put it in force, for new and open
+ * connections alike, or keep the running one whole. */
 static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
     struct server *srv = userdata;
@@ -306,15 +251,24 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
         config_error_format(&err, msg, sizeof msg);
         log_msgid(&srv->log, LOG_ERR, MSGID_RELOAD_FAILED,
                   "reload failed, keeping the running configuration: %s", msg);
-    } else if ((r = apply_config(srv, &next)) < 0) {
+    } else if ((r = apply_listen(srv, &next)) < 0) {
         log_msgid(&srv->log, LOG_ERR, MSGID_RELOAD_FAILED,
                   "reload failed, keeping the running configuration: %s", strerror(-r));
     } else {
+        if (next.workers != srv->cfg.workers)
+            log_notice(&srv->log, "workers = ... changed: takes effect at the next start");
+        srv->cfg = next;
+        srv->log.max_level = next.log_level;
+        for (unsigned i = 0; i < srv->n_workers; i++)
+            worker_post(srv->workers[i], MAIL_CONFIG, &next);
+        arm_idle_exit(srv);
         log_msgid(&srv->log, LOG_INFO, MSGID_RELOADED, "reloaded %s", srv->opts->config_path);
     }
     send_status(srv, "READY=1\n");
     return 0;
 }
+
+/* --- setting up ----------------------------------------------------------- */
 
 static int add_signals(struct server *srv)
 {
@@ -341,33 +295,23 @@ static int add_signals(struct server *srv)
     return 0;
 }
 
+static int add_timer(struct server *srv, sd_event_source **s, uint64_t after,
+                     sd_event_time_handler_t fn, int enabled)
+{
+    int r = sd_event_add_time_relative(srv->event, s, CLOCK_MONOTONIC, after, 1000, fn, srv);
+
+    return r < 0 ? r : sd_event_source_set_enabled(*s, enabled);
+}
+
 static int add_timers(struct server *srv)
 {
-    int r;
+    int r = add_timer(srv, &srv->idle_exit, 0, on_idle_exit, SD_EVENT_OFF);
 
-    r = sd_event_add_time(srv->event, &srv->timeouts, CLOCK_MONOTONIC, UINT64_MAX,
-                          TIMER_ACCURACY, on_timeouts, srv);
-    if (r >= 0)
-        r = sd_event_source_set_enabled(srv->timeouts, SD_EVENT_OFF);
-    if (r >= 0)
-        r = sd_event_add_time(srv->event, &srv->accept_pause, CLOCK_MONOTONIC, UINT64_MAX,
-                              TIMER_ACCURACY, on_accept_pause_end, srv);
-    if (r >= 0)
-        r = sd_event_source_set_enabled(srv->accept_pause, SD_EVENT_OFF);
-    if (r >= 0)
-        r = sd_event_add_time(srv->event, &srv->idle_exit, CLOCK_MONOTONIC, UINT64_MAX,
-                              TIMER_ACCURACY, on_idle_exit, srv);
-    if (r >= 0)
-        r = sd_event_source_set_enabled(srv->idle_exit, SD_EVENT_OFF);
-    if (r >= 0 && srv->notify) {
-        uint64_t now;
-        sd_event_now(srv->event, CLOCK_MONOTONIC, &now);
-        r = sd_event_add_time(srv->event, &srv->status, CLOCK_MONOTONIC, now + STATUS_INTERVAL,
-                              STATUS_INTERVAL / 10, on_status, srv);
-        if (r >= 0)
-            r = sd_event_source_set_enabled(srv->status, SD_EVENT_ON);
-    }
-    return r < 0 ? r : 0;
+    if (r >= 0 && srv->notify)
+        r = add_timer(srv, &srv->status_timer, STATUS_INTERVAL, on_status, SD_EVENT_ON);
+    if (r >= 0 && srv->watchdog_usec > 0)
+        r = add_timer(srv, &srv->watchdog, srv->watchdog_usec / 2, on_watchdog, SD_EVENT_ON);
+    return r;
 }
 
 /* Every client is a descriptor: take all the kernel allows this process
@@ -395,21 +339,21 @@ int server_new(struct server **out, const struct config *cfg, const struct svr_o
     srv->log = *log;
     srv->cfg = *cfg;
     srv->opts = opts;
+    srv->listeners.conn_fd = -1;
     srv->notify = getenv("NOTIFY_SOCKET") != NULL;
-    tlist_init(&srv->idle);
-    tlist_init(&srv->partial);
-    tlist_init(&srv->linger);
-    r = reply_new(&srv->reply, cfg->greeting);
+    pthread_mutex_init(&srv->lock, NULL);
+    pthread_cond_init(&srv->acked, NULL);
+    if (sd_watchdog_enabled(0, &srv->watchdog_usec) <= 0)
+        srv->watchdog_usec = 0;
+    srv->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    r = srv->done_fd < 0 ? -errno : sd_event_new(&srv->event);
     if (r >= 0)
-        r = sd_event_new(&srv->event);
+        r = sd_event_add_io(srv->event, &srv->done_src, srv->done_fd, EPOLLIN, on_worker_done,
+                            srv);
     if (r >= 0)
         r = add_signals(srv);
     if (r >= 0)
         r = add_timers(srv);
-    /* With WatchdogSec= set, sd-event sends WATCHDOG=1 from the loop itself,
-     * so a stalled loop is what the service manager sees. */
-    if (r >= 0)
-        r = sd_event_set_watchdog(srv->event, true);
     if (r < 0) {
         server_free(srv);
         return r;
@@ -418,31 +362,48 @@ int server_new(struct server **out, const struct config *cfg, const struct svr_o
     return 0;
 }
 
-static int serve_listeners(struct server *srv)
+/* workers = 0: one per CPU this process may run on (taskset, CPUAffinity=). */
+static unsigned worker_count(const struct config *cfg)
 {
-    int r = watch_listeners(srv);
+    cpu_set_t set;
+    int n;
 
-    if (r < 0)
-        return r;
-    for (unsigned i = 0; i < srv->listeners.n; i++)
-        log_info(&srv->log, "listening on %s%s", srv->listeners.l[i].name,
-                 srv->listeners.activated ? " (from the service manager)" : "");
-    sd_event_now(srv->event, CLOCK_MONOTONIC, &srv->idle_since);
-    arm_idle_exit(srv);
-    return 0;
+    if (cfg->workers > 0)
+        return cfg->workers;
+    if (sched_getaffinity(0, sizeof set, &set) < 0)
+        return 1;
+    n = CPU_COUNT(&set);
+    return n < 1 ? 1 : n > CONFIG_WORKERS_MAX ? CONFIG_WORKERS_MAX : (unsigned)n;
 }
 
-static int serve_inetd(struct server *srv)
+static int start_workers(struct server *srv)
 {
     int r;
 
-    srv->inetd = true;
-    r = net_set_nonblock(srv->listeners.conn_fd, true);
-    if (r >= 0)
-        r = conn_adopt(srv, srv->listeners.conn_fd);
-    if (r < 0)
-        return r;
-    srv->listeners.conn_fd = -1; /* the connection owns it now */
+    /* inetd mode: one connection, one worker. */
+    srv->n_workers = srv->listeners.conn_fd >= 0 ? 1 : worker_count(&srv->cfg);
+    for (unsigned i = 0; i < srv->n_workers; i++) {
+        r = worker_new(&srv->workers[i], srv, &srv->cfg, &srv->log, srv->watchdog_usec);
+        if (r < 0) {
+            srv->n_workers = i;
+            return r;
+        }
+    }
+    if (srv->listeners.conn_fd >= 0) {
+        r = net_set_nonblock(srv->listeners.conn_fd, true);
+        if (r >= 0)
+            r = worker_adopt(srv->workers[0], srv->listeners.conn_fd);
+        if (r < 0)
+            return r;
+        srv->listeners.conn_fd = -1; /* the connection owns it now */
+    }
+    for (unsigned i = 0; i < srv->n_workers; i++) {
+        r = worker_start(srv->workers[i]);
+        if (r < 0) {
+            srv->n_workers = i; /* only the running ones are stopped and joined */
+            return r;
+        }
+    }
     return 0;
 }
 
@@ -452,14 +413,27 @@ int server_run(struct server *srv, struct listeners *ls)
 
     srv->listeners = *ls;
     *ls = (struct listeners){.conn_fd = -1};
-    r = srv->listeners.conn_fd >= 0 ? serve_inetd(srv) : serve_listeners(srv);
-    if (r < 0)
+    r = start_workers(srv);
+    if (r < 0) {
+        for (unsigned i = 0; i < srv->n_workers; i++)
+            worker_post(srv->workers[i], MAIL_STOP, NULL);
+        for (unsigned i = 0; i < srv->n_workers; i++)
+            worker_join(srv->workers[i]);
         return r;
+    }
+    for (unsigned i = 0; i < srv->listeners.n; i++)
+        log_info(&srv->log, "listening on %s%s", srv->listeners.l[i].name,
+                 srv->listeners.activated ? " (from the service manager)" : "");
+    log_debug(&srv->log, "%u worker thread%s", srv->n_workers, srv->n_workers == 1 ? "" : "s");
+    arm_idle_exit(srv);
     send_status(srv, "READY=1\n");
     r = sd_event_loop(srv->event);
-    log_msgid(&srv->log, LOG_INFO, MSGID_STOPPED, "stopped after %llu connections and %llu messages",
-             (unsigned long long)srv->stats.connections,
-             (unsigned long long)srv->stats.messages);
+    for (unsigned i = 0; i < srv->n_workers; i++)
+        worker_join(srv->workers[i]);
+    log_msgid(&srv->log, LOG_INFO, MSGID_STOPPED,
+              "stopped after %llu connections and %llu messages",
+              (unsigned long long)totals(srv).connections,
+              (unsigned long long)totals(srv).messages);
     return r;
 }
 
@@ -467,18 +441,20 @@ struct server *server_free(struct server *srv)
 {
     if (!srv)
         return NULL;
-    conn_close_all(srv);
-    unwatch_listeners(srv);
+    for (unsigned i = 0; i < srv->n_workers; i++)
+        worker_free(srv->workers[i]);
     listeners_close(&srv->listeners);
     if (srv->listeners.conn_fd >= 0)
         close(srv->listeners.conn_fd);
-    sd_event_source_disable_unref(srv->timeouts);
-    sd_event_source_disable_unref(srv->accept_pause);
-    sd_event_source_disable_unref(srv->status);
-    sd_event_source_disable_unref(srv->drain_limit);
+    sd_event_source_disable_unref(srv->done_src);
+    sd_event_source_disable_unref(srv->status_timer);
     sd_event_source_disable_unref(srv->idle_exit);
+    sd_event_source_disable_unref(srv->watchdog);
     sd_event_unref(srv->event);
-    reply_unref(srv->reply);
+    if (srv->done_fd >= 0)
+        close(srv->done_fd);
+    pthread_cond_destroy(&srv->acked);
+    pthread_mutex_destroy(&srv->lock);
     free(srv);
     return NULL;
 }

@@ -1,9 +1,12 @@
-/* svr-server.h - the server: one context that owns the event loop, the
- * listeners, the configuration in force, the connections' timeout lists and
- * the figures; its lifecycle from start to a drained stop. */
+/* svr-server.h - the server: the main thread's side. It owns the listeners,
+ * the configuration in force and the workers; it handles the signals (stop,
+ * reload), tells the service manager how things stand (READY=, STATUS=,
+ * STOPPING=, WATCHDOG=), and ends an idle socket-activated server. */
 #ifndef HELLO_SVR_SERVER_H
 #define HELLO_SVR_SERVER_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -13,70 +16,65 @@
 #include "svr-config.h"
 #include "svr-listen.h"
 #include "svr-options.h"
-#include "tlist.h"
 
-/* Every read lands here first; a connection keeps nothing of it but the
- * framer's count (and, when messages are logged, the first bytes of an
- * unfinished one). 64 KiB: a whole pipelined burst in one read. */
-#define SERVER_READ_BUF (64 * 1024)
-
-struct reply;
-
-struct server_stats {
-    uint64_t connections;   /* accepted, in all */
-    uint64_t messages;      /* answered: the reply fully written */
-    uint64_t too_long;      /* connections closed for a message too long */
-    uint64_t busy;          /* clients refused at max_connections */
-    uint64_t idle_timeouts; /* connections closed for idle_timeout */
-    uint64_t bytes_in, bytes_out;
-};
+struct worker;
 
 struct server {
     struct logger log;
     struct config cfg;
     const struct svr_options *opts; /* where a reload reads the config again */
     sd_event *event;
-    struct listeners listeners;
-    sd_event_source *accept_src[LISTENERS_MAX];
-    sd_event_source *accept_pause; /* re-enables accepting after EMFILE */
-    sd_event_source *timeouts;     /* fires at the first deadline of the lists */
-    sd_event_source *status;       /* the STATUS= line, once a second */
-    sd_event_source *drain_limit;  /* ends a stop that takes too long */
-    sd_event_source *idle_exit;    /* exit_on_idle: ends an idle activated server */
-    uint64_t idle_since;           /* when the last connection closed */
-    struct reply *reply;           /* the greeting, as a block of reply lines */
-    struct tlist idle;             /* open connections, by last traffic */
-    struct tlist partial;          /* connections with an unfinished message */
-    struct tlist linger;           /* closing connections, reading what is left */
-    unsigned n_conns;              /* open (and lingering) connections */
-    bool notify;                   /* $NOTIFY_SOCKET is set */
+    struct listeners listeners; /* workers read it under lock, when told to */
+    pthread_mutex_t lock;
+    pthread_cond_t acked; /* a worker took new listeners */
+    unsigned acks;
+    struct worker *workers[CONFIG_WORKERS_MAX];
+    unsigned n_workers;
+    _Atomic unsigned conns;  /* open connections of all workers, for max_connections */
+    int done_fd;             /* an eventfd: a worker's loop has ended */
+    unsigned n_done;
+    sd_event_source *done_src;
+    sd_event_source *status_timer; /* the STATUS= line, once a second */
+    sd_event_source *idle_exit; /* exit_on_idle's check */
+    sd_event_source *watchdog;  /* WATCHDOG=1 while every worker ticks */
+    uint64_t watchdog_usec;
+    uint64_t heartbeats[CONFIG_WORKERS_MAX];
+    bool notify;  /* $NOTIFY_SOCKET is set */
     bool stopping;
-    bool accept_paused;            /* out of descriptors: see pause_accepting() */
-    uint64_t pause_logged;         /* when that was last said */
-    bool inetd;                    /* serving one passed connection */
-    bool listen_change_logged;     /* "listen ... ignored" is said once */
-    unsigned status_conns;         /* the figures last sent in STATUS=, */
-    uint64_t status_messages;      /* to send only what changed */
-    struct server_stats stats;
-    char rbuf[SERVER_READ_BUF];
+    bool listen_change_logged; /* "listen ... ignored" is said once */
+    struct totals {
+        unsigned open;
+        uint64_t connections, messages;
+    } status; /* the figures last sent in STATUS=, to send only what changed */
 };
 
-/* Sets up the loop, signals, watchdog and timers around a loaded config;
+/* Sets up the main loop (signals, notify, watchdog) around a loaded config;
  * opts must outlive the server (a reload reads the config through them). */
 int server_new(struct server **out, const struct config *cfg, const struct svr_options *opts,
                const struct logger *log);
 
-/* Serves the sockets in ls (taking them over), until a signal stops it.
- * Returns 0 after a clean stop, or a negative errno. */
+/* Serves the sockets in ls (taking them over) with cfg.workers threads,
+ * until a signal stops it. Returns 0 after a clean stop, or a negative errno. */
 int server_run(struct server *srv, struct listeners *ls);
 
 struct server *server_free(struct server *srv);
 
-/* For the connections: a timeout list gained a first member due at `at`
- * (CLOCK_MONOTONIC µs); the timer fires no later than that. */
-void server_deadline(struct server *srv, uint64_t at);
+/* For the workers. */
+void server_worker_done(struct server *srv);  /* its loop has ended */
+void server_worker_acked(struct server *srv); /* it watches the new listeners */
 
-/* A connection ended; when stopping, the last one ends the loop. */
-void server_conn_closed(struct server *srv);
+/* max_connections across all workers: true if a connection may open. */
+static inline bool server_take_slot(struct server *srv, unsigned max)
+{
+    if (atomic_fetch_add_explicit(&srv->conns, 1, memory_order_relaxed) < max)
+        return true;
+    atomic_fetch_sub_explicit(&srv->conns, 1, memory_order_relaxed);
+    return false;
+}
+
+static inline void server_give_slot(struct server *srv)
+{
+    atomic_fetch_sub_explicit(&srv->conns, 1, memory_order_relaxed);
+}
 
 #endif
