@@ -13,7 +13,8 @@ enum frame_status frame_next(struct framer *f, const char **p, const char *end, 
 
     if (lf) {
         size_t tail = (size_t)(lf - start);
-        /* The CR to drop is the byte before the LF: in this input, or the last of an earlier one. */
+        /* The CR to drop is the byte before the LF: in this input, or the last of an earlier one.
+         */
         bool cr = tail > 0 ? lf[-1] == '\r' : f->cr;
         size_t len = (size_t)f->len + tail - cr;
 

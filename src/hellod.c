@@ -77,7 +77,8 @@ int main(int argc, char **argv)
     if (r < 0)
         return listen_failed(&log, &lerr, r);
     if (ls.config_ignored)
-        log_notice(&log, "listen = ... ignored: serving the %u sockets passed by the service manager",
+        log_notice(&log,
+                   "listen = ... ignored: serving the %u sockets passed by the service manager",
                    ls.n);
 
     r = server_new(&srv, &cfg, &opts, &log);

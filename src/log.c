@@ -53,13 +53,13 @@ static void send_journal(const struct logger *log, int prio, const struct log_fi
 
     iov[n++] = (struct iovec){message, snprintf(message, sizeof message, "MESSAGE=%s", text)};
     iov[n++] = (struct iovec){priority, snprintf(priority, sizeof priority, "PRIORITY=%d", prio)};
-    iov[n++] = (struct iovec){ident, snprintf(ident, sizeof ident, "SYSLOG_IDENTIFIER=%s",
-                                              log->ident)};
+    iov[n++] =
+        (struct iovec){ident, snprintf(ident, sizeof ident, "SYSLOG_IDENTIFIER=%s", log->ident)};
     if (f && f->peer)
         iov[n++] = (struct iovec){peer, snprintf(peer, sizeof peer, "HELLOD_PEER=%s", f->peer)};
     if (f && f->message_id)
-        iov[n++] = (struct iovec){msgid, snprintf(msgid, sizeof msgid, "MESSAGE_ID=%s",
-                                                  f->message_id)};
+        iov[n++] =
+            (struct iovec){msgid, snprintf(msgid, sizeof msgid, "MESSAGE_ID=%s", f->message_id)};
     for (int i = 0; i < n; i++)
         if (iov[i].iov_len >= sizeof message) /* snprintf truncated: the field ends at the buffer */
             iov[i].iov_len = sizeof message - 1;

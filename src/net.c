@@ -47,8 +47,7 @@ int net_listen_sockaddr(const struct sockaddr *sa, socklen_t len, int backlog)
     if (r == 0 && sa->sa_family == AF_INET6) {
         const struct sockaddr_in6 *in6 = (const void *)sa;
         /* Only the any-address serves IPv4 too; [::1] and the like stay IPv6. */
-        r = set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY,
-                    !IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr));
+        r = set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, !IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr));
     }
     if (r == 0 && bind(fd, sa, len) < 0)
         r = -errno;
@@ -105,10 +104,10 @@ static int listen_unix(const char *path, int backlog)
 
 static int listen_any(uint16_t port, int backlog)
 {
-    struct sockaddr_in6 in6 = {.sin6_family = AF_INET6, .sin6_port = htons(port),
-                               .sin6_addr = IN6ADDR_ANY_INIT};
-    struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = htons(port),
-                             .sin_addr.s_addr = htonl(INADDR_ANY)};
+    struct sockaddr_in6 in6 = {
+        .sin6_family = AF_INET6, .sin6_port = htons(port), .sin6_addr = IN6ADDR_ANY_INIT};
+    struct sockaddr_in in = {
+        .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_ANY)};
     int fd = net_listen_sockaddr((struct sockaddr *)&in6, sizeof in6, backlog);
 
     if (fd == -EAFNOSUPPORT || fd == -EADDRNOTAVAIL) /* a kernel without IPv6 */
@@ -203,11 +202,10 @@ static int connect_timed(int fd, const struct sockaddr *sa, socklen_t len, int t
     return net_set_nonblock(fd, false);
 }
 
-int net_connect_tcp(const char *host, const char *port, int family, int timeout_ms,
-                    int *gai_error)
+int net_connect_tcp(const char *host, const char *port, int family, int timeout_ms, int *gai_error)
 {
-    struct addrinfo hints = {.ai_family = family, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_ADDRCONFIG};
+    struct addrinfo hints = {
+        .ai_family = family, .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG};
     struct addrinfo *res;
     int r = -EADDRNOTAVAIL;
 

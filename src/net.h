@@ -34,8 +34,7 @@ int net_set_nonblock(int fd, bool on);
  * no limit). Returns a blocking, close-on-exec descriptor or a negative
  * errno: -ETIMEDOUT, -ECONNREFUSED, -EHOSTUNREACH..., or -ENOENT when the name
  * does not resolve (*gai_error holds getaddrinfo()'s code then). */
-int net_connect_tcp(const char *host, const char *port, int family, int timeout_ms,
-                    int *gai_error);
+int net_connect_tcp(const char *host, const char *port, int family, int timeout_ms, int *gai_error);
 int net_connect_unix(const char *path, int timeout_ms);
 
 #endif

@@ -113,8 +113,8 @@ void format_duration(char *buf, size_t size, uint64_t usec)
         if (n == 0)
             continue;
         usec -= n * order[i]->usec;
-        len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "%s%llu%s",
-                                len ? " " : "", (unsigned long long)n, order[i]->name);
+        len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "%s%llu%s", len ? " " : "",
+                                (unsigned long long)n, order[i]->name);
     }
 }
 
@@ -137,8 +137,8 @@ int parse_bool(const char *s, bool *out)
 }
 
 static const char *const level_names[] = {
-    [LOG_ERR] = "err",     [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
-    [LOG_INFO] = "info",   [LOG_DEBUG] = "debug",
+    [LOG_ERR] = "err",   [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
+    [LOG_INFO] = "info", [LOG_DEBUG] = "debug",
 };
 
 int parse_log_level(const char *s, int *level)

@@ -27,8 +27,7 @@ static const struct key {
 } keys[] = {
     {"server", "listen", KEY_LISTEN, offsetof(struct config, listen), 0, 0},
     {"server", "greeting", KEY_GREETING, offsetof(struct config, greeting), 0, 0},
-    {"server", "max_connections", KEY_UINT32, offsetof(struct config, max_connections), 1,
-     1000000},
+    {"server", "max_connections", KEY_UINT32, offsetof(struct config, max_connections), 1, 1000000},
     {"server", "max_message", KEY_UINT32, offsetof(struct config, max_message), 1, 1048576},
     {"server", "idle_timeout", KEY_DURATION, offsetof(struct config, idle_timeout), 0,
      MAX_DURATION},
@@ -207,9 +206,9 @@ struct load {
     FILE *file;
     struct config *cfg;
     struct config_error *err;
-    unsigned line;      /* the line inih is at */
+    unsigned line;         /* the line inih is at */
     unsigned seen[N_KEYS]; /* the line each key was set on, to refuse it twice */
-    bool continuation;  /* the line is indented: inih continues the last key */
+    bool continuation;     /* the line is indented: inih continues the last key */
     bool failed;
 };
 
@@ -253,8 +252,8 @@ static char *read_line(char *str, int num, void *stream)
     if (*p == '[') {
         const char *close = strchr(p, ']');
         if (close && !is_known_section(p + 1, (size_t)(close - p - 1))) {
-            fail(ld->err, NULL, "unknown section [%.*s]", (int)(close - p - 1 > 32 ? 32 : close - p - 1),
-                 p + 1);
+            fail(ld->err, NULL, "unknown section [%.*s]",
+                 (int)(close - p - 1 > 32 ? 32 : close - p - 1), p + 1);
             load_fail_line(ld);
             return NULL;
         }
@@ -270,8 +269,9 @@ static int on_continuation(struct load *ld, const struct key *k, const char *sec
 
     snprintf(keyname, sizeof keyname, "[%.16s] %.24s", section, name);
     if (!k || k->type != KEY_LISTEN) {
-        fail(ld->err, keyname, "an indented line continues a value, and only listen has more "
-                               "than one line");
+        fail(ld->err, keyname,
+             "an indented line continues a value, and only listen has more "
+             "than one line");
         load_fail_line(ld);
         return 0;
     }

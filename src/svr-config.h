@@ -10,9 +10,9 @@
 
 #include "addr.h"
 
-#define CONFIG_LISTEN_MAX  16
+#define CONFIG_LISTEN_MAX   16
 #define CONFIG_GREETING_MAX 128
-#define CONFIG_WORKERS_MAX 64
+#define CONFIG_WORKERS_MAX  64
 
 struct config {
     struct listen_addr listen[CONFIG_LISTEN_MAX];
@@ -20,14 +20,14 @@ struct config {
     bool listen_set; /* given in a file or with --listen, not the built-in default */
     char greeting[CONFIG_GREETING_MAX + 1];
     uint32_t max_connections;
-    uint32_t max_message; /* bytes, without the CR LF */
+    uint32_t max_message;     /* bytes, without the CR LF */
     uint64_t idle_timeout;    /* µs, 0 = never */
     uint64_t message_timeout; /* µs, 0 = never */
     uint32_t backlog;
     uint64_t exit_on_idle; /* µs, 0 = never; only when socket-activated */
     uint32_t workers;      /* threads; 0 = one per CPU hellod may run on */
-    int log_level;     /* LOG_ERR .. LOG_DEBUG */
-    bool log_messages; /* log each message received, escaped, at info */
+    int log_level;         /* LOG_ERR .. LOG_DEBUG */
+    bool log_messages;     /* log each message received, escaped, at info */
 };
 
 /* Why a configuration was refused: enough to say where and what. */

@@ -23,22 +23,22 @@
 #include "svr-server.h"
 #include "svr-worker.h"
 
-#define REPLY_BLOCK      (64 * 1024)
+#define REPLY_BLOCK (64 * 1024)
 /* Past this many bytes of replies owed and not taken by the kernel, stop
  * reading the client until it reads: pipelining is bounded by the client's
  * own appetite. */
-#define CONN_OUTPUT_MAX  (64 * 1024)
+#define CONN_OUTPUT_MAX (64 * 1024)
 /* A closing connection reads and drops what the client still sends for this
  * long, so that our close does not become a reset that destroys the error
  * line in flight (the "lingering close" of httpd and nginx). */
-#define LINGER_USEC      (2 * 1000000ULL)
+#define LINGER_USEC (2 * 1000000ULL)
 /* Each wakeup accepts at most this many clients, so that a flood of new
  * connections cannot starve the open ones. */
-#define ACCEPT_BATCH     64
+#define ACCEPT_BATCH 64
 /* The most of a message a log line shows. */
-#define LOG_MESSAGE_MAX  256
+#define LOG_MESSAGE_MAX 256
 /* The most one wakeup writes to one client, for fairness. */
-#define WRITE_BATCH      (256 * 1024)
+#define WRITE_BATCH (256 * 1024)
 
 struct reply {
     unsigned refs;
@@ -48,10 +48,10 @@ struct reply {
 };
 
 enum conn_state {
-    CONN_OPEN,    /* reading and answering */
-    CONN_EOF,     /* the client is done sending: answer, then close */
-    CONN_FAILED,  /* an error line is owed after the replies: then linger */
-    CONN_LINGER,  /* all sent and shut down: drop input until EOF or LINGER_USEC */
+    CONN_OPEN,   /* reading and answering */
+    CONN_EOF,    /* the client is done sending: answer, then close */
+    CONN_FAILED, /* an error line is owed after the replies: then linger */
+    CONN_LINGER, /* all sent and shut down: drop input until EOF or LINGER_USEC */
 };
 
 static const char error_too_long[] = "ERROR message too long\n";
@@ -65,18 +65,18 @@ union peer {
 
 struct conn {
     struct worker *w;
-    sd_event_source *io; /* owns the descriptor */
-    struct tnode idle;   /* in w->idle, or in w->linger once lingering */
+    sd_event_source *io;  /* owns the descriptor */
+    struct tnode idle;    /* in w->idle, or in w->linger once lingering */
     struct tnode partial; /* in w->partial while a message is unfinished */
-    struct reply *reply; /* held while replies are owed */
+    struct reply *reply;  /* held while replies are owed */
     struct framer framer;
-    uint32_t owed;       /* replies owed; the first is sent up to .sent bytes */
+    uint32_t owed; /* replies owed; the first is sent up to .sent bytes */
     uint32_t sent;
-    uint32_t events;     /* what the io source waits for */
+    uint32_t events; /* what the io source waits for */
     uint8_t state;
-    uint8_t err_sent;    /* bytes of the error line sent */
-    uint16_t logged;     /* bytes of an unfinished message kept in .head */
-    char *head;          /* its first bytes, only when messages are logged */
+    uint8_t err_sent; /* bytes of the error line sent */
+    uint16_t logged;  /* bytes of an unfinished message kept in .head */
+    char *head;       /* its first bytes, only when messages are logged */
     union peer peer;
 };
 

@@ -122,8 +122,7 @@ static int bind_one(struct listeners *ls, const struct listen_addr *a, int backl
     return 0;
 }
 
-static int bind_configured(struct listeners *ls, const struct config *cfg,
-                           struct listen_error *err)
+static int bind_configured(struct listeners *ls, const struct config *cfg, struct listen_error *err)
 {
     for (unsigned i = 0; i < cfg->n_listen; i++) {
         int r = bind_one(ls, &cfg->listen[i], (int)cfg->backlog, err);
@@ -196,8 +195,8 @@ int listeners_update(struct listeners *ls, const struct config *cfg, struct list
                      struct listen_error *err)
 {
     struct listeners *next = malloc(sizeof *next); /* 25 KiB: not for the stack */
-    bool kept[LISTENERS_MAX] = {false};  /* by index in ls: moved over to next */
-    bool fresh[LISTENERS_MAX] = {false}; /* by index in next: bound by this call */
+    bool kept[LISTENERS_MAX] = {false};            /* by index in ls: moved over to next */
+    bool fresh[LISTENERS_MAX] = {false};           /* by index in next: bound by this call */
     int r = 0;
 
     if (!next)

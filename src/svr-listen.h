@@ -9,7 +9,7 @@
 #include "net.h"
 #include "svr-config.h"
 
-#define LISTENERS_MAX 64
+#define LISTENERS_MAX   64
 #define LISTEN_SPEC_MAX (ADDR_STRLEN + ADDR_HOST_MAX)
 
 struct listeners {
@@ -24,7 +24,7 @@ struct listeners {
 /* Why listeners_open() failed, for the caller to say. */
 struct listen_error {
     char addr[ADDR_STRLEN + ADDR_HOST_MAX]; /* the address, or "fd N" */
-    const char *what;                        /* NULL, or a reason other than the errno */
+    const char *what;                       /* NULL, or a reason other than the errno */
 };
 
 /* Takes the passed sockets (sd_listen_fds_with_names(), which also unsets

@@ -218,8 +218,7 @@ static int apply_listen(struct server *srv, const struct config *next)
     r = listeners_update(&srv->listeners, next, dropped, &err);
     pthread_mutex_unlock(&srv->lock);
     if (r < 0) {
-        log_err(&srv->log, "cannot listen on %s: %s", err.addr,
-                err.what ? err.what : strerror(-r));
+        log_err(&srv->log, "cannot listen on %s: %s", err.addr, err.what ? err.what : strerror(-r));
     } else {
         rewatch_all(srv);
         listeners_close(dropped);
@@ -348,8 +347,7 @@ int server_new(struct server **out, const struct config *cfg, const struct svr_o
     srv->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     r = srv->done_fd < 0 ? -errno : sd_event_new(&srv->event);
     if (r >= 0)
-        r = sd_event_add_io(srv->event, &srv->done_src, srv->done_fd, EPOLLIN, on_worker_done,
-                            srv);
+        r = sd_event_add_io(srv->event, &srv->done_src, srv->done_fd, EPOLLIN, on_worker_done, srv);
     if (r >= 0)
         r = add_signals(srv);
     if (r >= 0)
@@ -430,10 +428,9 @@ int server_run(struct server *srv, struct listeners *ls)
     r = sd_event_loop(srv->event);
     for (unsigned i = 0; i < srv->n_workers; i++)
         worker_join(srv->workers[i]);
-    log_msgid(&srv->log, LOG_INFO, MSGID_STOPPED,
-              "stopped after %llu connections and %llu messages",
-              (unsigned long long)totals(srv).connections,
-              (unsigned long long)totals(srv).messages);
+    log_msgid(
+        &srv->log, LOG_INFO, MSGID_STOPPED, "stopped after %llu connections and %llu messages",
+        (unsigned long long)totals(srv).connections, (unsigned long long)totals(srv).messages);
     return r;
 }
 

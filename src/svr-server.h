@@ -30,16 +30,16 @@ struct server {
     unsigned acks;
     struct worker *workers[CONFIG_WORKERS_MAX];
     unsigned n_workers;
-    _Atomic unsigned conns;  /* open connections of all workers, for max_connections */
-    int done_fd;             /* an eventfd: a worker's loop has ended */
+    _Atomic unsigned conns; /* open connections of all workers, for max_connections */
+    int done_fd;            /* an eventfd: a worker's loop has ended */
     unsigned n_done;
     sd_event_source *done_src;
     sd_event_source *status_timer; /* the STATUS= line, once a second */
-    sd_event_source *idle_exit; /* exit_on_idle's check */
-    sd_event_source *watchdog;  /* WATCHDOG=1 while every worker ticks */
+    sd_event_source *idle_exit;    /* exit_on_idle's check */
+    sd_event_source *watchdog;     /* WATCHDOG=1 while every worker ticks */
     uint64_t watchdog_usec;
     uint64_t heartbeats[CONFIG_WORKERS_MAX];
-    bool notify;  /* $NOTIFY_SOCKET is set */
+    bool notify; /* $NOTIFY_SOCKET is set */
     bool stopping;
     bool listen_change_logged; /* "listen ... ignored" is said once */
     struct totals {

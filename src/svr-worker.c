@@ -62,8 +62,10 @@ static void pause_accepting(struct worker *w, int error)
     uint64_t now = now_usec(w);
 
     if (w->pause_logged == 0 || now >= w->pause_logged + LOG_PAUSE_EVERY) {
-        log_warn(&w->log, "cannot accept: %s; new clients wait in the backlog until "
-                          "descriptors free up", strerror(error));
+        log_warn(&w->log,
+                 "cannot accept: %s; new clients wait in the backlog until "
+                 "descriptors free up",
+                 strerror(error));
         w->pause_logged = now;
     }
     w->accept_paused = true;
@@ -123,8 +125,7 @@ static int watch_shared(struct worker *w, const struct listeners *ls)
         if (epoll_ctl(w->accept_epfd, EPOLL_CTL_ADD, ls->l[i].fd, &ev) < 0)
             return -errno;
     }
-    r = sd_event_add_io(w->event, &w->accept_src[0], w->accept_epfd, EPOLLIN, on_accept_shared,
-                        w);
+    r = sd_event_add_io(w->event, &w->accept_src[0], w->accept_epfd, EPOLLIN, on_accept_shared, w);
     if (r < 0)
         return r;
     w->n_accept_src = 1;
@@ -324,8 +325,8 @@ int worker_new(struct worker **out, struct server *srv, const struct config *cfg
         r = add_timer(w, &w->accept_pause, on_accept_pause_end);
     if (r >= 0 && watchdog_usec > 0) {
         w->heartbeat_every = watchdog_usec / 4;
-        r = sd_event_add_time_relative(w->event, &w->heartbeat, CLOCK_MONOTONIC,
-                                       w->heartbeat_every, TIMER_ACCURACY, on_heartbeat, w);
+        r = sd_event_add_time_relative(w->event, &w->heartbeat, CLOCK_MONOTONIC, w->heartbeat_every,
+                                       TIMER_ACCURACY, on_heartbeat, w);
         if (r >= 0)
             r = sd_event_source_set_enabled(w->heartbeat, SD_EVENT_ON);
     }

@@ -34,12 +34,12 @@ struct worker_stats {
     _Atomic uint64_t busy;          /* clients refused at max_connections */
     _Atomic uint64_t idle_timeouts; /* connections closed for idle_timeout */
     _Atomic uint64_t bytes_in, bytes_out;
-    _Atomic unsigned open;          /* connections open now */
-    _Atomic uint64_t idle_since;    /* when open last fell to 0 (CLOCK_MONOTONIC µs) */
-    _Atomic uint64_t heartbeat;     /* ticks while the loop runs, for the watchdog */
+    _Atomic unsigned open;       /* connections open now */
+    _Atomic uint64_t idle_since; /* when open last fell to 0 (CLOCK_MONOTONIC µs) */
+    _Atomic uint64_t heartbeat;  /* ticks while the loop runs, for the watchdog */
 };
 
-#define stat_get(w, field) atomic_load_explicit(&(w)->stats.field, memory_order_relaxed)
+#define stat_get(w, field)    atomic_load_explicit(&(w)->stats.field, memory_order_relaxed)
 #define stat_set(w, field, v) atomic_store_explicit(&(w)->stats.field, (v), memory_order_relaxed)
 #define stat_add(w, field, n) stat_set(w, field, stat_get(w, field) + (n))
 
@@ -64,11 +64,11 @@ struct worker {
     sd_event_source *heartbeat;    /* the watchdog's proof of life */
     uint64_t heartbeat_every;
     sd_event_source *mail_src;
-    struct reply *reply;   /* the greeting, as a block of reply lines */
-    struct tlist idle;     /* open connections, by last progress */
-    struct tlist partial;  /* connections with an unfinished message */
-    struct tlist linger;   /* closing connections, reading what is left */
-    unsigned n_conns;      /* open (and lingering) connections */
+    struct reply *reply;  /* the greeting, as a block of reply lines */
+    struct tlist idle;    /* open connections, by last progress */
+    struct tlist partial; /* connections with an unfinished message */
+    struct tlist linger;  /* closing connections, reading what is left */
+    unsigned n_conns;     /* open (and lingering) connections */
     bool stopping;
     bool inetd;            /* serving one passed connection, then done */
     bool accept_paused;    /* out of descriptors: see pause_accepting() */
@@ -77,9 +77,9 @@ struct worker {
 
     pthread_t thread;
     pthread_mutex_t mail_lock;
-    int mail_fd;              /* an eventfd: the main thread's knock */
-    unsigned mail;            /* enum worker_mail bits, under mail_lock */
-    struct config mail_cfg;   /* under mail_lock */
+    int mail_fd;            /* an eventfd: the main thread's knock */
+    unsigned mail;          /* enum worker_mail bits, under mail_lock */
+    struct config mail_cfg; /* under mail_lock */
 
     char rbuf[WORKER_READ_BUF];
 };
