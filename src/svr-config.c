@@ -39,14 +39,14 @@ static const struct key {
     {"server", "workers", KEY_UINT32, offsetof(struct config, workers), 0, CONFIG_WORKERS_MAX},
     {"log", "level", KEY_LOG_LEVEL, offsetof(struct config, log_level), 0, 0},
     {"log", "messages", KEY_BOOL, offsetof(struct config, log_messages), 0, 0},
+    {"metrics", "listen", KEY_LISTEN, offsetof(struct config, metrics_listen), 0, 0},
 };
 #define N_KEYS (sizeof keys / sizeof keys[0])
 
 void config_defaults(struct config *cfg)
 {
     *cfg = (struct config){
-        .n_listen = 1,
-        .listen = {{.kind = ADDR_PORT, .port = 8080}},
+        .listen = {.n = 1, .a = {{.kind = ADDR_PORT, .port = 8080}}},
         .greeting = "Hello from server",
         .max_connections = 10000,
         .max_message = 1024,
@@ -84,14 +84,14 @@ static const char *addr_error(int r)
     }
 }
 
-/* Sets the listen list, or with append (an indented continuation line)
- * adds to it. cfg changes only when the whole value is good. */
-static int set_listen(struct config *cfg, const char *value, bool append, const char *key,
-                      struct config_error *err)
+/* Sets a list of addresses, or with append (an indented continuation line)
+ * adds to it. The list changes only when the whole value is good. */
+static int set_addrs(struct addr_list *addrs, const char *value, bool append, const char *key,
+                     struct config_error *err)
 {
     struct listen_addr list[CONFIG_LISTEN_MAX];
     char copy[1024], *save = NULL;
-    unsigned n = append ? cfg->n_listen : 0, first = n;
+    unsigned n = append ? addrs->n : 0, first = n;
 
     if (strlen(value) >= sizeof copy)
         return fail(err, key, "value too long");
@@ -108,9 +108,9 @@ static int set_listen(struct config *cfg, const char *value, bool append, const 
     }
     if (n == 0)
         return fail(err, key, "no address given");
-    memcpy(&cfg->listen[first], &list[first], (n - first) * sizeof list[0]);
-    cfg->n_listen = n;
-    cfg->listen_set = true;
+    memcpy(&addrs->a[first], &list[first], (n - first) * sizeof list[0]);
+    addrs->n = n;
+    addrs->set = true;
     return 0;
 }
 
@@ -138,7 +138,7 @@ static int set_value(struct config *cfg, const struct key *k, const char *value,
 
     switch (k->type) {
     case KEY_LISTEN:
-        return set_listen(cfg, value, false, keyname, err);
+        return set_addrs(field, value, false, keyname, err);
     case KEY_GREETING:
         return set_greeting(field, value, keyname, err);
     case KEY_UINT32:
@@ -275,7 +275,8 @@ static int on_continuation(struct load *ld, const struct key *k, const char *sec
         load_fail_line(ld);
         return 0;
     }
-    if (set_listen(ld->cfg, value, true, keyname, ld->err) < 0) {
+    if (set_addrs((struct addr_list *)((char *)ld->cfg + k->offset), value, true, keyname,
+                  ld->err) < 0) {
         load_fail_line(ld);
         return 0;
     }
@@ -362,28 +363,42 @@ void config_error_format(const struct config_error *err, char *buf, size_t size)
     snprintf(buf, size, "%s%s", where, err->reason);
 }
 
-void config_print(const struct config *cfg, FILE *out)
+/* "listen = a b c", long lists going on indented continuation lines, as the
+ * file may have them. */
+static void print_addrs(FILE *out, const struct addr_list *addrs)
 {
-    char buf[ADDR_STRLEN + ADDR_HOST_MAX], idle[64], msg[64], exit_idle[64];
+    char buf[ADDR_STRLEN + ADDR_HOST_MAX];
 
-    /* Long lists go on indented continuation lines, as the file may have them. */
-    fprintf(out, "[server]\nlisten =");
-    for (unsigned i = 0, col = 8; i < cfg->n_listen; i++) {
-        addr_spec_format(&cfg->listen[i], buf, sizeof buf);
+    fprintf(out, "listen =");
+    for (unsigned i = 0, col = 8; i < addrs->n; i++) {
+        addr_spec_format(&addrs->a[i], buf, sizeof buf);
         if (i > 0 && col + 1 + strlen(buf) > 80) {
             fprintf(out, "\n        ");
             col = 8;
         }
         col += (unsigned)fprintf(out, " %s", buf);
     }
+    fprintf(out, "\n");
+}
+
+void config_print(const struct config *cfg, FILE *out)
+{
+    char idle[64], msg[64], exit_idle[64];
+
+    fprintf(out, "[server]\n");
+    print_addrs(out, &cfg->listen);
     format_duration(idle, sizeof idle, cfg->idle_timeout);
     format_duration(msg, sizeof msg, cfg->message_timeout);
     format_duration(exit_idle, sizeof exit_idle, cfg->exit_on_idle);
     fprintf(out,
-            "\ngreeting = %s\nmax_connections = %u\nmax_message = %u\nidle_timeout = %s\n"
+            "greeting = %s\nmax_connections = %u\nmax_message = %u\nidle_timeout = %s\n"
             "message_timeout = %s\nbacklog = %u\nexit_on_idle = %s\nworkers = %u\n\n"
             "[log]\nlevel = %s\nmessages = %s\n",
             cfg->greeting, cfg->max_connections, cfg->max_message, idle, msg, cfg->backlog,
             exit_idle, cfg->workers, log_level_name(cfg->log_level),
             cfg->log_messages ? "yes" : "no");
+    if (cfg->metrics_listen.n > 0) { /* off otherwise: no key stands for "none" */
+        fprintf(out, "\n[metrics]\n");
+        print_addrs(out, &cfg->metrics_listen);
+    }
 }

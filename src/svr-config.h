@@ -14,10 +14,15 @@
 #define CONFIG_GREETING_MAX 128
 #define CONFIG_WORKERS_MAX  64
 
+/* A list of addresses to listen on. */
+struct addr_list {
+    struct listen_addr a[CONFIG_LISTEN_MAX];
+    unsigned n;
+    bool set; /* given in a file or with --listen, not the built-in default */
+};
+
 struct config {
-    struct listen_addr listen[CONFIG_LISTEN_MAX];
-    unsigned n_listen;
-    bool listen_set; /* given in a file or with --listen, not the built-in default */
+    struct addr_list listen;
     char greeting[CONFIG_GREETING_MAX + 1];
     uint32_t max_connections;
     uint32_t max_message;     /* bytes, without the CR LF */
@@ -28,6 +33,7 @@ struct config {
     uint32_t workers;      /* threads; 0 = one per CPU hellod may run on */
     int log_level;         /* LOG_ERR .. LOG_DEBUG */
     bool log_messages;     /* log each message received, escaped, at info */
+    struct addr_list metrics_listen; /* [metrics]: GET /metrics here; none: off */
 };
 
 /* Why a configuration was refused: enough to say where and what. */

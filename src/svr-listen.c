@@ -65,10 +65,10 @@ static bool passed_matches(const struct listeners *ls, const struct listen_addr 
 
 static bool config_matches_passed(const struct listeners *ls, const struct config *cfg)
 {
-    for (unsigned i = 0; i < cfg->n_listen; i++)
-        if (!passed_matches(ls, &cfg->listen[i]))
+    for (unsigned i = 0; i < cfg->listen.n; i++)
+        if (!passed_matches(ls, &cfg->listen.a[i]))
             return false;
-    return cfg->n_listen == ls->n;
+    return cfg->listen.n == ls->n;
 }
 
 static void close_passed(int n)
@@ -77,23 +77,37 @@ static void close_passed(int n)
         close(SD_LISTEN_FDS_START + i);
 }
 
-static int take_passed(struct listeners *ls, int n, struct listen_error *err)
+/* Adds a passed listening socket to the hello listeners, or to the metrics
+ * ones when its FileDescriptorName= is "metrics". */
+static int take_listener(struct listeners *ls, int fd, const char *name, struct listen_error *err)
+{
+    bool metrics = name && strcmp(name, "metrics") == 0;
+    struct net_listener *l = metrics ? &ls->metrics[ls->n_metrics] : &ls->l[ls->n];
+    int r;
+
+    if (metrics ? ls->n_metrics == CONFIG_LISTEN_MAX : ls->n == LISTENERS_MAX) {
+        snprintf(err->addr, sizeof err->addr, "fd %d", fd);
+        err->what = "more passed sockets than hellod serves";
+        return -E2BIG;
+    }
+    r = net_set_nonblock(fd, true);
+    if (r < 0)
+        return r;
+    l->fd = fd;
+    name_socket(fd, l->name, sizeof l->name);
+    *(metrics ? &ls->n_metrics : &ls->n) += 1;
+    return 0;
+}
+
+static int take_passed(struct listeners *ls, int n, char **names, struct listen_error *err)
 {
     for (int i = 0; i < n; i++) {
         int fd = SD_LISTEN_FDS_START + i, r;
 
         if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) > 0) {
-            if (ls->n == LISTENERS_MAX) {
-                snprintf(err->addr, sizeof err->addr, "fd %d", fd);
-                err->what = "more passed sockets than hellod serves";
-                return -E2BIG;
-            }
-            r = net_set_nonblock(fd, true);
+            r = take_listener(ls, fd, names ? names[i] : NULL, err);
             if (r < 0)
                 return r;
-            ls->l[ls->n].fd = fd;
-            name_socket(fd, ls->l[ls->n].name, sizeof ls->l[ls->n].name);
-            ls->n++;
         } else if (n == 1 && sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 0) > 0) {
             ls->conn_fd = fd; /* Accept=yes: systemd accepted it for us */
         } else {
@@ -124,21 +138,43 @@ static int bind_one(struct listeners *ls, const struct listen_addr *a, int backl
 
 static int bind_configured(struct listeners *ls, const struct config *cfg, struct listen_error *err)
 {
-    for (unsigned i = 0; i < cfg->n_listen; i++) {
-        int r = bind_one(ls, &cfg->listen[i], (int)cfg->backlog, err);
+    for (unsigned i = 0; i < cfg->listen.n; i++) {
+        int r = bind_one(ls, &cfg->listen.a[i], (int)cfg->backlog, err);
         if (r < 0)
             return r;
     }
     return 0;
 }
 
+/* The metrics endpoint's own sockets, unless the service manager passed them. */
+static int bind_metrics(struct listeners *ls, const struct config *cfg, struct listen_error *err)
+{
+    for (unsigned i = 0; i < cfg->metrics_listen.n && ls->n_metrics == 0; i++) {
+        int r = net_listen_addr(&cfg->metrics_listen.a[i], (int)cfg->backlog,
+                                &ls->metrics[ls->n_metrics], CONFIG_LISTEN_MAX - ls->n_metrics,
+                                err->addr, sizeof err->addr);
+        if (r < 0)
+            return r;
+        ls->n_metrics += (unsigned)r;
+    }
+    return 0;
+}
+
+static void free_names(char **names)
+{
+    for (char **p = names; p && *p; p++)
+        free(*p);
+    free(names);
+}
+
 int listeners_open(struct listeners *ls, const struct config *cfg, struct listen_error *err)
 {
+    char **names = NULL;
     int n, r;
 
     *ls = (struct listeners){.conn_fd = -1};
     *err = (struct listen_error){0};
-    n = sd_listen_fds_with_names(1, NULL);
+    n = sd_listen_fds_with_names(1, &names);
     if (n < 0) {
         snprintf(err->addr, sizeof err->addr, "$LISTEN_FDS");
         err->what = "invalid socket activation variables";
@@ -146,16 +182,19 @@ int listeners_open(struct listeners *ls, const struct config *cfg, struct listen
     }
     if (n > 0) {
         ls->activated = true;
-        r = take_passed(ls, n, err);
+        r = take_passed(ls, n, names, err);
+        free_names(names);
         if (r < 0) {
             close_passed(n);
             *ls = (struct listeners){.conn_fd = -1};
             return r;
         }
-        ls->config_ignored = ls->conn_fd < 0 && cfg->listen_set && !config_matches_passed(ls, cfg);
-        return 0;
+        ls->config_ignored = ls->conn_fd < 0 && cfg->listen.set && !config_matches_passed(ls, cfg);
+    } else {
+        r = bind_configured(ls, cfg, err);
     }
-    r = bind_configured(ls, cfg, err);
+    if (r == 0 && ls->conn_fd < 0)
+        r = bind_metrics(ls, cfg, err);
     if (r < 0)
         listeners_close(ls);
     return r;
@@ -174,6 +213,9 @@ void listeners_close(struct listeners *ls)
     for (unsigned i = 0; i < ls->n; i++)
         close_one(ls, i);
     ls->n = 0;
+    for (unsigned i = 0; i < ls->n_metrics; i++)
+        close(ls->metrics[i].fd);
+    ls->n_metrics = 0;
 }
 
 /* Moves the listeners bound for spec from old into next; false if none. */
@@ -203,14 +245,14 @@ int listeners_update(struct listeners *ls, const struct config *cfg, struct list
         return -ENOMEM;
     *next = (struct listeners){.conn_fd = -1};
     *err = (struct listen_error){0};
-    for (unsigned i = 0; i < cfg->n_listen && r == 0; i++) {
+    for (unsigned i = 0; i < cfg->listen.n && r == 0; i++) {
         char spec[LISTEN_SPEC_MAX];
         unsigned before = next->n;
 
-        addr_spec_format(&cfg->listen[i], spec, sizeof spec);
+        addr_spec_format(&cfg->listen.a[i], spec, sizeof spec);
         if (keep_bound(next, ls, kept, spec))
             continue;
-        r = bind_one(next, &cfg->listen[i], (int)cfg->backlog, err);
+        r = bind_one(next, &cfg->listen.a[i], (int)cfg->backlog, err);
         for (unsigned j = before; j < next->n; j++)
             fresh[j] = true;
     }
@@ -224,20 +266,23 @@ int listeners_update(struct listeners *ls, const struct config *cfg, struct list
             dropped->l[dropped->n] = ls->l[i];
             snprintf(dropped->spec[dropped->n++], LISTEN_SPEC_MAX, "%s", ls->spec[i]);
         }
-    if (r == 0)
-        *ls = *next;
+    if (r == 0) { /* the hello listeners change; the metrics ones stay */
+        memcpy(ls->l, next->l, next->n * sizeof ls->l[0]);
+        memcpy(ls->spec, next->spec, next->n * sizeof ls->spec[0]);
+        ls->n = next->n;
+    }
     free(next);
     return r;
 }
 
 bool listen_equal(const struct config *a, const struct config *b)
 {
-    if (a->n_listen != b->n_listen)
+    if (a->listen.n != b->listen.n)
         return false;
-    for (unsigned i = 0; i < a->n_listen; i++) {
+    for (unsigned i = 0; i < a->listen.n; i++) {
         char sa[LISTEN_SPEC_MAX], sb[LISTEN_SPEC_MAX];
-        addr_spec_format(&a->listen[i], sa, sizeof sa);
-        addr_spec_format(&b->listen[i], sb, sizeof sb);
+        addr_spec_format(&a->listen.a[i], sa, sizeof sa);
+        addr_spec_format(&b->listen.a[i], sb, sizeof sb);
         if (strcmp(sa, sb) != 0)
             return false;
     }

@@ -16,6 +16,8 @@ struct listeners {
     struct net_listener l[LISTENERS_MAX];
     char spec[LISTENERS_MAX][LISTEN_SPEC_MAX]; /* the listen entry each was bound for */
     unsigned n;
+    struct net_listener metrics[CONFIG_LISTEN_MAX]; /* GET /metrics, if any */
+    unsigned n_metrics;
     bool activated;      /* passed by the service manager, not bound by us */
     bool config_ignored; /* the configured addresses differ from the passed ones */
     int conn_fd;         /* >= 0: one passed connected socket (Accept=yes, inetd style) */
@@ -28,8 +30,10 @@ struct listen_error {
 };
 
 /* Takes the passed sockets (sd_listen_fds_with_names(), which also unsets
- * LISTEN_* and sets close-on-exec), or binds cfg's addresses. 0, or a
- * negative errno with err filled in; nothing stays open on failure. */
+ * LISTEN_* and sets close-on-exec; the one named "metrics" is the metrics
+ * endpoint's), or binds cfg's addresses; then [metrics] listen, unless a
+ * metrics socket was passed. 0, or a negative errno with err filled in;
+ * nothing stays open on failure. */
 int listeners_open(struct listeners *ls, const struct config *cfg, struct listen_error *err);
 
 /* A reload without socket activation: binds the entries next adds and

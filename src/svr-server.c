@@ -18,6 +18,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "parse.h"
+#include "svr-metrics.h"
 #include "svr-msgid.h"
 #include "svr-worker.h"
 
@@ -39,6 +40,42 @@ static struct totals totals(const struct server *srv)
         t.messages += stat_get(srv->workers[i], messages);
     }
     return t;
+}
+
+/* What GET /metrics shows: the figures of every worker, summed. */
+static void collect_figures(struct metrics_figures *f, void *userdata)
+{
+    const struct server *srv = userdata;
+
+    *f = (struct metrics_figures){.workers = srv->n_workers};
+    for (unsigned i = 0; i < srv->n_workers; i++) {
+        const struct worker *w = srv->workers[i];
+        f->connections_open += stat_get(w, open);
+        f->connections_total += stat_get(w, connections);
+        f->messages_total += stat_get(w, messages);
+        f->bytes_in += stat_get(w, bytes_in);
+        f->bytes_out += stat_get(w, bytes_out);
+        f->too_long += stat_get(w, too_long);
+        f->proxy_errors += stat_get(w, proxy_errors);
+        f->busy += stat_get(w, busy);
+        f->idle_timeouts += stat_get(w, idle_timeouts);
+    }
+}
+
+static int start_metrics(struct server *srv)
+{
+    int fds[CONFIG_LISTEN_MAX];
+    int r;
+
+    if (srv->listeners.n_metrics == 0)
+        return 0;
+    for (unsigned i = 0; i < srv->listeners.n_metrics; i++)
+        fds[i] = srv->listeners.metrics[i].fd;
+    r = metrics_new(&srv->metrics, srv->event, fds, srv->listeners.n_metrics, collect_figures,
+                    srv, &srv->log);
+    for (unsigned i = 0; r >= 0 && i < srv->listeners.n_metrics; i++)
+        log_info(&srv->log, "metrics on %s/metrics", srv->listeners.metrics[i].name);
+    return r;
 }
 
 static void send_status(struct server *srv, const char *state)
@@ -422,6 +459,9 @@ int server_run(struct server *srv, struct listeners *ls)
     for (unsigned i = 0; i < srv->listeners.n; i++)
         log_info(&srv->log, "listening on %s%s", srv->listeners.l[i].name,
                  srv->listeners.activated ? " (from the service manager)" : "");
+    r = start_metrics(srv);
+    if (r < 0)
+        log_err(&srv->log, "cannot serve the metrics: %s", strerror(-r));
     log_debug(&srv->log, "%u worker thread%s", srv->n_workers, srv->n_workers == 1 ? "" : "s");
     arm_idle_exit(srv);
     send_status(srv, "READY=1\n");
@@ -438,6 +478,7 @@ struct server *server_free(struct server *srv)
 {
     if (!srv)
         return NULL;
+    metrics_free(srv->metrics);
     for (unsigned i = 0; i < srv->n_workers; i++)
         worker_free(srv->workers[i]);
     listeners_close(&srv->listeners);

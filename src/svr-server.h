@@ -17,6 +17,7 @@
 #include "svr-listen.h"
 #include "svr-options.h"
 
+struct metrics;
 struct worker;
 
 struct server {
@@ -31,6 +32,7 @@ struct server {
     struct worker *workers[CONFIG_WORKERS_MAX];
     unsigned n_workers;
     _Atomic unsigned conns; /* open connections of all workers, for max_connections */
+    struct metrics *metrics; /* GET /metrics, when asked for */
     int done_fd;            /* an eventfd: a worker's loop has ended */
     unsigned n_done;
     sd_event_source *done_src;

@@ -31,6 +31,7 @@ struct worker_stats {
     _Atomic uint64_t connections;   /* accepted, in all */
     _Atomic uint64_t messages;      /* answered: the reply fully written */
     _Atomic uint64_t too_long;      /* connections closed for a message too long */
+    _Atomic uint64_t proxy_errors;  /* connections closed for a bad or missing PROXY header */
     _Atomic uint64_t busy;          /* clients refused at max_connections */
     _Atomic uint64_t idle_timeouts; /* connections closed for idle_timeout */
     _Atomic uint64_t bytes_in, bytes_out;

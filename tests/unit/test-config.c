@@ -56,10 +56,10 @@ static int load_text(struct config *cfg, const char *text, struct config_error *
 static void base_config(struct config *cfg)
 {
     config_defaults(cfg);
-    assert_int_equal(addr_parse("9000", &cfg->listen[0]), 0);
-    assert_int_equal(addr_parse("/run/base.sock", &cfg->listen[1]), 0);
-    cfg->n_listen = 2;
-    cfg->listen_set = true;
+    assert_int_equal(addr_parse("9000", &cfg->listen.a[0]), 0);
+    assert_int_equal(addr_parse("/run/base.sock", &cfg->listen.a[1]), 0);
+    cfg->listen.n = 2;
+    cfg->listen.set = true;
     strcpy(cfg->greeting, "base greeting");
     cfg->max_connections = 42;
     cfg->max_message = 99;
@@ -76,14 +76,14 @@ static void base_config(struct config *cfg)
 static void assert_config_equal_at(const struct config *a, const struct config *b, const char *file,
                                    int line)
 {
-    _assert_int_equal(a->n_listen, b->n_listen, file, line);
-    for (unsigned i = 0; i < a->n_listen && i < CONFIG_LISTEN_MAX; i++) {
-        _assert_int_equal(a->listen[i].kind, b->listen[i].kind, file, line);
-        _assert_int_equal(a->listen[i].port, b->listen[i].port, file, line);
-        _assert_string_equal(a->listen[i].host, b->listen[i].host, file, line);
-        _assert_string_equal(a->listen[i].path, b->listen[i].path, file, line);
+    _assert_int_equal(a->listen.n, b->listen.n, file, line);
+    for (unsigned i = 0; i < a->listen.n && i < CONFIG_LISTEN_MAX; i++) {
+        _assert_int_equal(a->listen.a[i].kind, b->listen.a[i].kind, file, line);
+        _assert_int_equal(a->listen.a[i].port, b->listen.a[i].port, file, line);
+        _assert_string_equal(a->listen.a[i].host, b->listen.a[i].host, file, line);
+        _assert_string_equal(a->listen.a[i].path, b->listen.a[i].path, file, line);
     }
-    _assert_int_equal(a->listen_set, b->listen_set, file, line);
+    _assert_int_equal(a->listen.set, b->listen.set, file, line);
     _assert_string_equal(a->greeting, b->greeting, file, line);
     _assert_int_equal(a->max_connections, b->max_connections, file, line);
     _assert_int_equal(a->max_message, b->max_message, file, line);
@@ -202,10 +202,10 @@ static void test_defaults_match_spec(void **state)
     (void)state;
     memset(&cfg, 0x5a, sizeof cfg);
     config_defaults(&cfg);
-    assert_int_equal(cfg.n_listen, 1);
-    assert_int_equal(cfg.listen[0].kind, ADDR_PORT);
-    assert_int_equal(cfg.listen[0].port, 8080);
-    assert_false(cfg.listen_set);
+    assert_int_equal(cfg.listen.n, 1);
+    assert_int_equal(cfg.listen.a[0].kind, ADDR_PORT);
+    assert_int_equal(cfg.listen.a[0].port, 8080);
+    assert_false(cfg.listen.set);
     assert_string_equal(cfg.greeting, "Hello from server");
     assert_int_equal(cfg.max_connections, 10000);
     assert_int_equal(cfg.max_message, 1024);
@@ -237,21 +237,21 @@ static void test_load_sets_every_key(void **state)
                   "[log]\n"
                   "level = debug\n"
                   "messages = yes\n");
-    assert_int_equal(cfg.n_listen, 5);
-    assert_true(cfg.listen_set);
-    assert_int_equal(cfg.listen[0].kind, ADDR_PORT);
-    assert_int_equal(cfg.listen[0].port, 9000);
-    assert_int_equal(cfg.listen[1].kind, ADDR_HOST_PORT);
-    assert_string_equal(cfg.listen[1].host, "127.0.0.1");
-    assert_int_equal(cfg.listen[1].port, 80);
-    assert_int_equal(cfg.listen[2].kind, ADDR_HOST_PORT);
-    assert_string_equal(cfg.listen[2].host, "::1");
-    assert_int_equal(cfg.listen[2].port, 8080);
-    assert_int_equal(cfg.listen[3].kind, ADDR_HOST_PORT);
-    assert_string_equal(cfg.listen[3].host, "localhost");
-    assert_int_equal(cfg.listen[3].port, 0);
-    assert_int_equal(cfg.listen[4].kind, ADDR_UNIX);
-    assert_string_equal(cfg.listen[4].path, "/run/h.sock");
+    assert_int_equal(cfg.listen.n, 5);
+    assert_true(cfg.listen.set);
+    assert_int_equal(cfg.listen.a[0].kind, ADDR_PORT);
+    assert_int_equal(cfg.listen.a[0].port, 9000);
+    assert_int_equal(cfg.listen.a[1].kind, ADDR_HOST_PORT);
+    assert_string_equal(cfg.listen.a[1].host, "127.0.0.1");
+    assert_int_equal(cfg.listen.a[1].port, 80);
+    assert_int_equal(cfg.listen.a[2].kind, ADDR_HOST_PORT);
+    assert_string_equal(cfg.listen.a[2].host, "::1");
+    assert_int_equal(cfg.listen.a[2].port, 8080);
+    assert_int_equal(cfg.listen.a[3].kind, ADDR_HOST_PORT);
+    assert_string_equal(cfg.listen.a[3].host, "localhost");
+    assert_int_equal(cfg.listen.a[3].port, 0);
+    assert_int_equal(cfg.listen.a[4].kind, ADDR_UNIX);
+    assert_string_equal(cfg.listen.a[4].path, "/run/h.sock");
     assert_string_equal(cfg.greeting, "Howdy, partner!");
     assert_int_equal(cfg.max_connections, 5);
     assert_int_equal(cfg.max_message, 2048);
@@ -283,9 +283,9 @@ static void test_load_without_listen_keeps_listen_unset(void **state)
 
     (void)state;
     load_ok(&cfg, "[server]\nbacklog = 5\n");
-    assert_false(cfg.listen_set);
-    assert_int_equal(cfg.n_listen, 1);
-    assert_int_equal(cfg.listen[0].port, 8080);
+    assert_false(cfg.listen.set);
+    assert_int_equal(cfg.listen.n, 1);
+    assert_int_equal(cfg.listen.a[0].port, 8080);
 }
 
 static void test_load_listen_replaces_list(void **state)
@@ -297,10 +297,10 @@ static void test_load_listen_replaces_list(void **state)
     (void)state;
     base_config(&cfg); /* two addresses */
     assert_int_equal(load_text(&cfg, "[server]\nlisten = 7000\n", &err, path), 0);
-    assert_int_equal(cfg.n_listen, 1);
-    assert_int_equal(cfg.listen[0].kind, ADDR_PORT);
-    assert_int_equal(cfg.listen[0].port, 7000);
-    assert_true(cfg.listen_set);
+    assert_int_equal(cfg.listen.n, 1);
+    assert_int_equal(cfg.listen.a[0].kind, ADDR_PORT);
+    assert_int_equal(cfg.listen.a[0].port, 7000);
+    assert_true(cfg.listen.set);
 }
 
 static void test_load_listen_sixteen_entries(void **state)
@@ -309,9 +309,9 @@ static void test_load_listen_sixteen_entries(void **state)
 
     (void)state;
     load_ok(&cfg, "[server]\nlisten = 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n");
-    assert_int_equal(cfg.n_listen, CONFIG_LISTEN_MAX);
+    assert_int_equal(cfg.listen.n, CONFIG_LISTEN_MAX);
     for (unsigned i = 0; i < CONFIG_LISTEN_MAX; i++)
-        assert_int_equal(cfg.listen[i].port, i + 1);
+        assert_int_equal(cfg.listen.a[i].port, i + 1);
 }
 
 static void test_load_listen_tabs_and_spaces(void **state)
@@ -320,8 +320,8 @@ static void test_load_listen_tabs_and_spaces(void **state)
 
     (void)state;
     load_ok(&cfg, "[server]\nlisten = 1  2\t3 \t 4\n");
-    assert_int_equal(cfg.n_listen, 4);
-    assert_int_equal(cfg.listen[3].port, 4);
+    assert_int_equal(cfg.listen.n, 4);
+    assert_int_equal(cfg.listen.a[3].port, 4);
 }
 
 static void test_load_comments_blank_lines_and_spacing(void **state)
@@ -839,9 +839,9 @@ static void test_listen_continues_on_indented_lines(void **state)
 
     (void)state;
     load_ok(&cfg, "[server]\nlisten = 1\n  2 3\n\t/run/x.sock\nbacklog = 7\n");
-    assert_int_equal(cfg.n_listen, 4);
-    assert_int_equal(cfg.listen[2].port, 3);
-    assert_string_equal(cfg.listen[3].path, "/run/x.sock");
+    assert_int_equal(cfg.listen.n, 4);
+    assert_int_equal(cfg.listen.a[2].port, 3);
+    assert_string_equal(cfg.listen.a[3].path, "/run/x.sock");
     assert_int_equal(cfg.backlog, 7);
 }
 
@@ -987,14 +987,14 @@ static void test_set_listen_from_command_line(void **state)
     config_defaults(&cfg);
     assert_int_equal(config_set(&cfg, "server", "listen", "127.0.0.1:1 [::1]:2 /run/s.sock", &err),
                      0);
-    assert_int_equal(cfg.n_listen, 3);
-    assert_true(cfg.listen_set);
-    assert_string_equal(cfg.listen[0].host, "127.0.0.1");
-    assert_int_equal(cfg.listen[0].port, 1);
-    assert_string_equal(cfg.listen[1].host, "::1");
-    assert_int_equal(cfg.listen[1].port, 2);
-    assert_int_equal(cfg.listen[2].kind, ADDR_UNIX);
-    assert_string_equal(cfg.listen[2].path, "/run/s.sock");
+    assert_int_equal(cfg.listen.n, 3);
+    assert_true(cfg.listen.set);
+    assert_string_equal(cfg.listen.a[0].host, "127.0.0.1");
+    assert_int_equal(cfg.listen.a[0].port, 1);
+    assert_string_equal(cfg.listen.a[1].host, "::1");
+    assert_int_equal(cfg.listen.a[1].port, 2);
+    assert_int_equal(cfg.listen.a[2].kind, ADDR_UNIX);
+    assert_string_equal(cfg.listen.a[2].path, "/run/s.sock");
 }
 
 static void test_set_log_level_from_command_line(void **state)
@@ -1059,8 +1059,8 @@ static void test_set_bad_listen_error(void **state)
     config_defaults(&cfg);
     memset(&err, 0, sizeof err);
     assert_int_equal(config_set(&cfg, "server", "listen", "[::1]", &err), -EINVAL);
-    assert_int_equal(cfg.n_listen, 1);
-    assert_false(cfg.listen_set);
+    assert_int_equal(cfg.listen.n, 1);
+    assert_false(cfg.listen.set);
     assert_string_equal(err.key, "[server] listen");
     assert_string_equal(err.reason,
                         "'[::1]': expected PORT, HOST:PORT, [IPV6]:PORT or /absolute/path");
@@ -1153,7 +1153,7 @@ static void test_print_defaults_loads_back(void **state)
     (void)state;
     config_defaults(&cfg);
     assert_int_equal(print_and_load(&cfg, &loaded, &err), 0);
-    cfg.listen_set = true; /* the printed file names the listen addresses */
+    cfg.listen.set = true; /* the printed file names the listen addresses */
     assert_config_equal(&loaded, &cfg);
 }
 
@@ -1237,7 +1237,7 @@ static void test_print_sixteen_listen_entries_loads_back(void **state)
             (size_t)snprintf(value + n, sizeof value - n, "%s127.0.0.1:%d", i ? " " : "", 8000 + i);
     config_defaults(&cfg);
     assert_int_equal(config_set(&cfg, "server", "listen", value, &err), 0);
-    assert_int_equal(cfg.n_listen, CONFIG_LISTEN_MAX);
+    assert_int_equal(cfg.listen.n, CONFIG_LISTEN_MAX);
     assert_int_equal(print_and_load(&cfg, &loaded, &err), 0);
     assert_config_equal(&loaded, &cfg);
 }

@@ -1,0 +1,658 @@
+/* svr-metrics.c - the metrics endpoint: the exposition, a strict little
+ * HTTP/1.x request reader, and the connections on the main thread's loop.
+ *
+ * A metrics connection lives at most METRICS_TIMEOUT: it reads one request
+ * into a fixed buffer, answers it in one response, shuts down its writing
+ * side and reads what the client may still send until the client closes (so
+ * that our close is not a reset that destroys the answer in flight), then
+ * closes. Nothing is kept between requests: each scrape asks the collect
+ * function for the figures of that moment. */
+#include "config.h"
+
+#include "svr-metrics.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "escape.h"
+
+/* After the response, how long the client has to close its side. */
+#define LINGER_USEC (1000000ULL)
+/* Deadlines need no precision: sd-event may group them. */
+#define TIMER_ACCURACY (100 * 1000ULL)
+/* Each wakeup accepts at most this many clients. */
+#define ACCEPT_BATCH 16
+/* Out of descriptors: accepting waits this long (or for a close). */
+#define ACCEPT_PAUSE    (100 * 1000ULL)
+#define LOG_PAUSE_EVERY (10 * 1000000ULL)
+/* The most of a request line a log line shows. */
+#define LOG_REQUEST_MAX 128
+
+/* --- the exposition ------------------------------------------------------- */
+
+/* An snprintf() that appends, and goes on counting once buf is full. */
+struct out {
+    char *buf;
+    size_t size, len;
+};
+
+static void putf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void putf(struct out *o, const char *fmt, ...)
+{
+    bool room = o->len < o->size;
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(room ? o->buf + o->len : NULL, room ? o->size - o->len : 0, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        o->len += (size_t)n;
+}
+
+static void family(struct out *o, const char *name, const char *type, const char *help)
+{
+    putf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* labels: "" or "{name=\"value\"}" */
+static void sample(struct out *o, const char *name, const char *labels, uint64_t value)
+{
+    putf(o, "%s%s %" PRIu64 "\n", name, labels, value);
+}
+
+size_t metrics_format(char *buf, size_t size, const struct metrics_figures *f)
+{
+    struct out o = {buf, size, 0};
+
+    if (size > 0)
+        buf[0] = '\0';
+    family(&o, "hellod_connections_open", "gauge", "Client connections open now.");
+    sample(&o, "hellod_connections_open", "", f->connections_open);
+    family(&o, "hellod_connections_total", "counter", "Client connections accepted.");
+    sample(&o, "hellod_connections_total", "", f->connections_total);
+    family(&o, "hellod_messages_total", "counter", "Messages answered (the reply fully sent).");
+    sample(&o, "hellod_messages_total", "", f->messages_total);
+    family(&o, "hellod_bytes_received_total", "counter", "Bytes received from clients.");
+    sample(&o, "hellod_bytes_received_total", "", f->bytes_in);
+    family(&o, "hellod_bytes_sent_total", "counter", "Bytes sent to clients.");
+    sample(&o, "hellod_bytes_sent_total", "", f->bytes_out);
+    family(&o, "hellod_errors_total", "counter",
+           "Client connections closed for an error of the client, by kind.");
+    sample(&o, "hellod_errors_total", "{kind=\"message_too_long\"}", f->too_long);
+    sample(&o, "hellod_errors_total", "{kind=\"proxy_header\"}", f->proxy_errors);
+    family(&o, "hellod_rejected_total", "counter", "Clients refused, by reason.");
+    sample(&o, "hellod_rejected_total", "{reason=\"server_busy\"}", f->busy);
+    family(&o, "hellod_timeouts_total", "counter",
+           "Client connections closed for a timeout, by kind.");
+    sample(&o, "hellod_timeouts_total", "{kind=\"idle\"}", f->idle_timeouts);
+    family(&o, "hellod_workers", "gauge", "Worker threads serving clients.");
+    sample(&o, "hellod_workers", "", f->workers);
+    return o.len;
+}
+
+/* --- reading a request ---------------------------------------------------- */
+
+static bool is_tchar(int c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+static bool is_vchar(int c)
+{
+    return c > ' ' && c < 0x7f;
+}
+
+/* A header's value: visible ASCII, space, tab, and any byte >= 0x80. */
+static bool is_field_char(int c)
+{
+    return is_vchar(c) || c == ' ' || c == '\t' || c >= 0x80;
+}
+
+static bool is_scheme_char(int c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '-' || c == '.';
+}
+
+static size_t span(const char *p, size_t n, bool (*ok)(int))
+{
+    size_t i = 0;
+
+    while (i < n && ok((unsigned char)p[i]))
+        i++;
+    return i;
+}
+
+/* The request target: "/metrics", with or without a query, is ours; so is
+ * the absolute form ("http://host:port/metrics") proxies send. */
+static enum http_result target_kind(const char *p, size_t n)
+{
+    static const char path[] = "/metrics";
+    size_t len;
+
+    if (p[0] != '/') {
+        size_t s = span(p, n, is_scheme_char);
+
+        if (s == 0 || n - s < 3 || memcmp(p + s, "://", 3) != 0)
+            return HTTP_BAD_REQUEST;
+        p += s + 3;
+        n -= s + 3;
+        for (len = 0; len < n && !strchr("/?#", p[len]);)
+            len++; /* the authority */
+        if (len == n || p[len] != '/')
+            return HTTP_NOT_FOUND; /* no path: "/" */
+        p += len;
+        n -= len;
+    }
+    for (len = 0; len < n && p[len] != '?' && p[len] != '#';)
+        len++;
+    if (len == sizeof path - 1 && memcmp(p, path, len) == 0)
+        return HTTP_METRICS;
+    return HTTP_NOT_FOUND;
+}
+
+/* "METHOD SP TARGET SP HTTP/1.x": p[0..n) is the line without its end, or,
+ * when !complete, the part of it received so far, which must be a correct
+ * beginning. Returns what the request is (complete), HTTP_INCOMPLETE (so far
+ * so good) or HTTP_BAD_REQUEST. */
+static enum http_result request_line(const char *p, size_t n, bool complete, bool *head)
+{
+    static const char version[] = "HTTP/1.";
+    const size_t vlen = sizeof version; /* and the minor digit */
+    enum http_result kind;
+    size_t m, t, tl, v;
+
+    if (!complete && n > 0 && p[n - 1] == '\r')
+        n--; /* may be the CR of the CR LF */
+    m = span(p, n, is_tchar);
+    if (m == n)
+        return complete ? HTTP_BAD_REQUEST : HTTP_INCOMPLETE;
+    if (m == 0 || p[m] != ' ')
+        return HTTP_BAD_REQUEST;
+    t = m + 1;
+    tl = span(p + t, n - t, is_vchar);
+    if (t + tl == n)
+        return complete ? HTTP_BAD_REQUEST : HTTP_INCOMPLETE;
+    if (tl == 0 || p[t + tl] != ' ')
+        return HTTP_BAD_REQUEST;
+    v = t + tl + 1;
+    if (n - v > vlen)
+        return HTTP_BAD_REQUEST;
+    for (size_t i = 0; v + i < n; i++)
+        if (i < vlen - 1 ? p[v + i] != version[i] : !(p[v + i] >= '0' && p[v + i] <= '9'))
+            return HTTP_BAD_REQUEST;
+    if (!complete)
+        return HTTP_INCOMPLETE;
+    if (n - v < vlen)
+        return HTTP_BAD_REQUEST;
+
+    *head = m == 4 && memcmp(p, "HEAD", 4) == 0;
+    kind = target_kind(p + t, tl);
+    if (kind == HTTP_METRICS && !*head && !(m == 3 && memcmp(p, "GET", 3) == 0))
+        return HTTP_BAD_METHOD;
+    return kind;
+}
+
+/* "name: value", or a correct beginning of one when !complete. */
+static bool header_ok(const char *p, size_t n, bool complete)
+{
+    size_t name;
+
+    if (!complete && n > 0 && p[n - 1] == '\r')
+        n--;
+    name = span(p, n, is_tchar);
+    if (name == n)
+        return !complete;
+    if (name == 0 || p[name] != ':')
+        return false; /* a space before the colon, or a folded line */
+    return span(p + name + 1, n - name - 1, is_field_char) == n - name - 1;
+}
+
+/* The length of the line p..lf without its end: LF, or CR LF. */
+static size_t line_len(const char *p, const char *lf)
+{
+    size_t n = (size_t)(lf - p);
+
+    return n > 0 && p[n - 1] == '\r' ? n - 1 : n;
+}
+
+enum http_result http_parse_request(const char *buf, size_t len, bool *head)
+{
+    size_t n = len < HTTP_REQUEST_MAX ? len : HTTP_REQUEST_MAX;
+    const char *p = buf, *end = buf + n;
+    const char *lf = memchr(p, '\n', n);
+    enum http_result incomplete = len >= HTTP_REQUEST_MAX ? HTTP_TOO_LARGE : HTTP_INCOMPLETE;
+    enum http_result r;
+    bool h = false;
+
+    r = request_line(p, lf ? line_len(p, lf) : n, lf != NULL, &h);
+    if (head)
+        *head = h;
+    if (r == HTTP_BAD_REQUEST)
+        return r;
+    if (!lf)
+        return incomplete;
+    for (;;) {
+        size_t ln;
+
+        p = lf + 1;
+        lf = memchr(p, '\n', (size_t)(end - p));
+        ln = lf ? line_len(p, lf) : (size_t)(end - p);
+        if (lf && ln == 0)
+            return r; /* the blank line */
+        if (!header_ok(p, ln, lf != NULL))
+            return HTTP_BAD_REQUEST;
+        if (!lf)
+            return incomplete;
+    }
+}
+
+/* --- the response --------------------------------------------------------- */
+
+static const struct status {
+    int code;
+    const char *reason;
+    const char *body;
+} statuses[] = {
+    [HTTP_METRICS] = {200, "OK", NULL},
+    [HTTP_NOT_FOUND] = {404, "Not Found", "Not Found: hellod's metrics are at /metrics\n"},
+    [HTTP_BAD_METHOD] = {405, "Method Not Allowed", "Method Not Allowed: use GET or HEAD\n"},
+    [HTTP_BAD_REQUEST] = {400, "Bad Request", "Bad Request\n"},
+    [HTTP_TOO_LARGE] = {431, "Request Header Fields Too Large",
+                        "Request Header Fields Too Large\n"},
+};
+
+size_t http_response(char *buf, size_t size, enum http_result r, bool head,
+                     const struct metrics_figures *f)
+{
+    const struct status *st = &statuses[HTTP_BAD_REQUEST];
+    struct out o = {buf, size, 0};
+    size_t body_len;
+
+    if (r != HTTP_INCOMPLETE && (size_t)r < sizeof statuses / sizeof statuses[0])
+        st = &statuses[r];
+    if (size > 0)
+        buf[0] = '\0';
+    body_len = st->body ? strlen(st->body) : metrics_format(NULL, 0, f);
+    putf(&o, "HTTP/1.0 %d %s\r\n", st->code, st->reason);
+    if (st->code == 200)
+        putf(&o, "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n");
+    else
+        putf(&o, "Content-Type: text/plain; charset=utf-8\r\n");
+    if (st->code == 405)
+        putf(&o, "Allow: GET, HEAD\r\n");
+    putf(&o, "Content-Length: %zu\r\nConnection: close\r\n\r\n", body_len);
+    if (head)
+        return o.len;
+    if (st->body) {
+        putf(&o, "%s", st->body);
+        return o.len;
+    }
+    return o.len +
+           metrics_format(o.len < size ? buf + o.len : NULL, o.len < size ? size - o.len : 0, f);
+}
+
+/* --- connections ---------------------------------------------------------- */
+
+enum mconn_state {
+    MCONN_READING, /* the request, up to its blank line */
+    MCONN_WRITING, /* the response; EPOLLOUT says when the socket takes more */
+    MCONN_LINGER,  /* all sent and shut down: drop input until EOF or the deadline */
+};
+
+struct mconn {
+    struct metrics *m;
+    struct mconn *prev, *next;
+    sd_event_source *io;    /* owns the descriptor */
+    sd_event_source *timer; /* the deadline */
+    uint64_t deadline;
+    enum mconn_state state;
+    size_t len;  /* READING: request bytes in buf; then the response's length */
+    size_t sent; /* WRITING: response bytes sent */
+    struct sockaddr_storage peer;
+    socklen_t peer_len;
+    char buf[METRICS_RESPONSE_MAX]; /* the request, then the response */
+};
+
+struct metrics {
+    sd_event *event;
+    const struct logger *log;
+    metrics_collect_fn collect;
+    void *userdata;
+    struct mconn *conns;
+    unsigned n_conns;
+    sd_event_source *accept_pause; /* re-enables accepting after EMFILE */
+    bool paused;
+    uint64_t pause_logged;
+    unsigned n_listen;
+    sd_event_source *listen[];
+};
+
+static uint64_t now_usec(const struct metrics *m)
+{
+    uint64_t now = 0;
+
+    sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+    return now;
+}
+
+static void set_accepting(struct metrics *m, int enabled)
+{
+    for (unsigned i = 0; i < m->n_listen; i++)
+        sd_event_source_set_enabled(m->listen[i], enabled);
+}
+
+static void resume_accepting(struct metrics *m)
+{
+    m->paused = false;
+    sd_event_source_set_enabled(m->accept_pause, SD_EVENT_OFF);
+    set_accepting(m, SD_EVENT_ON);
+}
+
+static void log_conn(const struct mconn *c, int prio, const char *what)
+{
+    char peer[ADDR_STRLEN];
+
+    if (prio > c->m->log->max_level)
+        return;
+    addr_format((const struct sockaddr *)&c->peer, c->peer_len, peer, sizeof peer);
+    log_peer(c->m->log, prio, peer, "metrics: %s: %s", peer, what);
+}
+
+static void mconn_free(struct mconn *c)
+{
+    struct metrics *m = c->m;
+
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        m->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    sd_event_source_disable_unref(c->timer);
+    sd_event_source_disable_unref(c->io); /* and closes the descriptor */
+    free(c);
+    m->n_conns--;
+    if (m->paused)
+        resume_accepting(m); /* a descriptor just came free */
+}
+
+static int mconn_fd(const struct mconn *c)
+{
+    return sd_event_source_get_io_fd(c->io);
+}
+
+/* The answer is out: the client has until LINGER_USEC (or the deadline, if
+ * sooner) to close its side, while what it still sends is dropped. */
+static void mconn_linger(struct mconn *c)
+{
+    uint64_t until = now_usec(c->m) + LINGER_USEC;
+
+    c->state = MCONN_LINGER;
+    shutdown(mconn_fd(c), SHUT_WR);
+    sd_event_source_set_io_events(c->io, EPOLLIN);
+    if (until < c->deadline)
+        sd_event_source_set_time(c->timer, until);
+}
+
+static void mconn_write(struct mconn *c)
+{
+    while (c->sent < c->len) {
+        ssize_t n =
+            send(mconn_fd(c), c->buf + c->sent, c->len - c->sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN) {
+                sd_event_source_set_io_events(c->io, EPOLLOUT);
+                return;
+            }
+            log_conn(c, LOG_DEBUG, "write failed, closing");
+            mconn_free(c);
+            return;
+        }
+        c->sent += (size_t)n;
+    }
+    mconn_linger(c);
+}
+
+static void log_request(const struct mconn *c, enum http_result r)
+{
+    char line[4 * LOG_REQUEST_MAX + 4], peer[ADDR_STRLEN];
+    size_t n = strcspn(c->buf, "\r\n"); /* buf holds a NUL after the request */
+
+    if (LOG_DEBUG > c->m->log->max_level)
+        return;
+    escape_bytes(line, sizeof line, c->buf, n < LOG_REQUEST_MAX ? n : LOG_REQUEST_MAX);
+    addr_format((const struct sockaddr *)&c->peer, c->peer_len, peer, sizeof peer);
+    log_peer(c->m->log, LOG_DEBUG, peer, "metrics: %s: \"%s%s\" %d", peer, line,
+             n > LOG_REQUEST_MAX ? "..." : "", statuses[r].code);
+}
+
+static void mconn_respond(struct mconn *c, enum http_result r, bool head)
+{
+    struct metrics_figures f = {0};
+    size_t n;
+
+    if (r == HTTP_METRICS)
+        c->m->collect(&f, c->m->userdata);
+    log_request(c, r);
+    n = http_response(c->buf, sizeof c->buf, r, head, &f);
+    if (n >= sizeof c->buf) {
+        log_err(c->m->log, "metrics: a response of %zu bytes does not fit in %zu", n,
+                sizeof c->buf);
+        mconn_free(c);
+        return;
+    }
+    c->state = MCONN_WRITING;
+    c->len = n;
+    c->sent = 0;
+    mconn_write(c);
+}
+
+/* One read: a short read means the socket is drained for now. */
+static void mconn_read(struct mconn *c)
+{
+    ssize_t n = read(mconn_fd(c), c->buf + c->len, HTTP_REQUEST_MAX - c->len);
+    enum http_result r;
+    bool head = false;
+
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n <= 0) {
+        log_conn(c, LOG_DEBUG, n == 0 ? "closed before a whole request" : "read failed");
+        mconn_free(c);
+        return;
+    }
+    c->len += (size_t)n;
+    r = http_parse_request(c->buf, c->len, &head);
+    if (r == HTTP_INCOMPLETE)
+        return; /* and the buffer has room: a full one is never incomplete */
+    c->buf[c->len] = '\0';
+    mconn_respond(c, r, head);
+}
+
+/* Drops what the client still sends, until it closes. */
+static void mconn_drain(struct mconn *c)
+{
+    ssize_t n = read(mconn_fd(c), c->buf, sizeof c->buf);
+
+    if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR)))
+        return;
+    mconn_free(c);
+}
+
+static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+    struct mconn *c = userdata;
+
+    switch (c->state) {
+    case MCONN_READING:
+        mconn_read(c);
+        break;
+    case MCONN_WRITING:
+        mconn_write(c);
+        break;
+    case MCONN_LINGER:
+        mconn_drain(c);
+        break;
+    }
+    return 0;
+}
+
+static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    struct mconn *c = userdata;
+
+    if (c->state != MCONN_LINGER)
+        log_conn(c, LOG_DEBUG, "timed out, closing");
+    mconn_free(c);
+    return 0;
+}
+
+static int mconn_open(struct metrics *m, int fd, const struct sockaddr_storage *peer,
+                      socklen_t peer_len)
+{
+    struct mconn *c = malloc(sizeof *c);
+    int r;
+
+    if (!c)
+        return -ENOMEM;
+    *c = (struct mconn){.m = m, .peer = *peer, .peer_len = peer_len};
+    c->deadline = now_usec(m) + METRICS_TIMEOUT;
+    r = sd_event_add_time(m->event, &c->timer, CLOCK_MONOTONIC, c->deadline, TIMER_ACCURACY,
+                          on_deadline, c);
+    if (r >= 0)
+        r = sd_event_add_io(m->event, &c->io, fd, EPOLLIN, on_io, c);
+    if (r < 0) {
+        sd_event_source_disable_unref(c->timer);
+        free(c);
+        return r;
+    }
+    sd_event_source_set_io_fd_own(c->io, true);
+    c->next = m->conns;
+    if (m->conns)
+        m->conns->prev = c;
+    m->conns = c;
+    m->n_conns++;
+    log_conn(c, LOG_DEBUG, "connected");
+    return 0;
+}
+
+/* --- accepting ------------------------------------------------------------ */
+
+static int on_accept_pause_end(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    resume_accepting(userdata);
+    return 0;
+}
+
+/* Out of descriptors: the listener stays readable, so accepting again at once
+ * would spin. */
+static void pause_accepting(struct metrics *m, int error)
+{
+    uint64_t now = now_usec(m);
+
+    if (m->pause_logged == 0 || now >= m->pause_logged + LOG_PAUSE_EVERY) {
+        log_warn(m->log, "metrics: cannot accept: %s", strerror(error));
+        m->pause_logged = now;
+    }
+    m->paused = true;
+    set_accepting(m, SD_EVENT_OFF);
+    sd_event_source_set_time(m->accept_pause, now + ACCEPT_PAUSE);
+    sd_event_source_set_enabled(m->accept_pause, SD_EVENT_ONESHOT);
+}
+
+static int on_accept(sd_event_source *s, int listen_fd, uint32_t revents, void *userdata)
+{
+    struct metrics *m = userdata;
+
+    for (int i = 0; i < ACCEPT_BATCH; i++) {
+        struct sockaddr_storage peer = {0};
+        socklen_t len = sizeof peer;
+        int fd = accept4(listen_fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int r;
+
+        if (fd < 0) {
+            int error = errno;
+
+            if (error == ECONNABORTED || error == EINTR || error == EPROTO)
+                continue; /* that client gave up */
+            if (error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM)
+                pause_accepting(m, error);
+            return 0; /* EAGAIN: none left */
+        }
+        if (m->n_conns >= METRICS_CONNS_MAX) {
+            close(fd);
+            log_debug(m->log, "metrics: %u connections open, one more refused", m->n_conns);
+            continue;
+        }
+        r = mconn_open(m, fd, &peer, len);
+        if (r < 0) {
+            close(fd);
+            log_warn(m->log, "metrics: cannot serve a new client: %s", strerror(-r));
+        }
+    }
+    return 0;
+}
+
+/* --- the endpoint --------------------------------------------------------- */
+
+int metrics_new(struct metrics **out, sd_event *event, const int *fds, unsigned n_fds,
+                metrics_collect_fn collect, void *userdata, const struct logger *log)
+{
+    struct metrics *m = calloc(1, sizeof *m + n_fds * sizeof m->listen[0]);
+    int r;
+
+    if (!m)
+        return -ENOMEM;
+    m->event = sd_event_ref(event);
+    m->collect = collect;
+    m->userdata = userdata;
+    m->log = log;
+    r = sd_event_add_time(event, &m->accept_pause, CLOCK_MONOTONIC, UINT64_MAX, TIMER_ACCURACY,
+                          on_accept_pause_end, m);
+    if (r >= 0)
+        r = sd_event_source_set_enabled(m->accept_pause, SD_EVENT_OFF);
+    for (unsigned i = 0; r >= 0 && i < n_fds; i++) {
+        r = sd_event_add_io(event, &m->listen[i], fds[i], EPOLLIN, on_accept, m);
+        if (r >= 0)
+            m->n_listen++;
+    }
+    if (r < 0) {
+        metrics_free(m);
+        return r;
+    }
+    *out = m;
+    return 0;
+}
+
+struct metrics *metrics_free(struct metrics *m)
+{
+    if (!m)
+        return NULL;
+    while (m->conns)
+        mconn_free(m->conns);
+    for (unsigned i = 0; i < m->n_listen; i++)
+        sd_event_source_disable_unref(m->listen[i]); /* the descriptors stay open */
+    sd_event_source_disable_unref(m->accept_pause);
+    sd_event_unref(m->event);
+    free(m);
+    return NULL;
+}
+
+unsigned metrics_conns(const struct metrics *m)
+{
+    return m->n_conns;
+}
