@@ -128,3 +128,67 @@ void addr_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t siz
         snprintf(buf, size, "(family %d)", sa->sa_family);
     }
 }
+
+int addr_cidr_parse(const char *s, struct cidr *out)
+{
+    char host[INET6_ADDRSTRLEN];
+    const char *slash = strchr(s, '/');
+    size_t n = slash ? (size_t)(slash - s) : strlen(s);
+    uint64_t bits;
+    unsigned max;
+
+    memset(out, 0, sizeof *out);
+    if (n == 0 || n >= sizeof host)
+        return -EINVAL;
+    memcpy(host, s, n);
+    host[n] = '\0';
+    if (inet_pton(AF_INET, host, out->addr) == 1)
+        out->family = AF_INET, max = 32;
+    else if (inet_pton(AF_INET6, host, out->addr) == 1)
+        out->family = AF_INET6, max = 128;
+    else
+        return -EINVAL;
+    out->prefix = max;
+    if (slash) {
+        int r = parse_uint(slash + 1, 0, max, &bits);
+        if (r < 0)
+            return r;
+        out->prefix = (unsigned)bits;
+    }
+    for (unsigned i = out->prefix; i < max; i++) /* clear the host bits */
+        out->addr[i / 8] &= (unsigned char)~(0x80u >> (i % 8));
+    return 0;
+}
+
+void addr_cidr_format(const struct cidr *c, char *buf, size_t size)
+{
+    char host[INET6_ADDRSTRLEN];
+
+    inet_ntop(c->family, c->addr, host, sizeof host);
+    snprintf(buf, size, "%s/%u", host, c->prefix);
+}
+
+bool addr_cidr_match(const struct cidr *c, const struct sockaddr *sa)
+{
+    const unsigned char *a;
+    sa_family_t family = sa->sa_family;
+
+    if (family == AF_INET) {
+        a = (const unsigned char *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+    } else if (family == AF_INET6) {
+        const struct in6_addr *in6 = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+        a = in6->s6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(in6)) {
+            family = AF_INET;
+            a += 12;
+        }
+    } else {
+        return false;
+    }
+    if (family != c->family)
+        return false;
+    for (unsigned i = 0; i < c->prefix; i++)
+        if ((a[i / 8] ^ c->addr[i / 8]) & (0x80u >> (i % 8)))
+            return false;
+    return true;
+}

@@ -4,6 +4,7 @@
 #ifndef HELLO_ADDR_H
 #define HELLO_ADDR_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -31,6 +32,21 @@ int addr_parse(const char *spec, struct listen_addr *out);
 
 /* Writes a listen_addr back as it would be written in the config. */
 void addr_spec_format(const struct listen_addr *a, char *buf, size_t size);
+
+/* An address range: "10.0.0.0/8", "2001:db8::/32", or one address. */
+struct cidr {
+    sa_family_t family; /* AF_INET or AF_INET6 */
+    unsigned prefix;    /* bits that must match: 0..32 or 0..128 */
+    unsigned char addr[16];
+};
+
+/* "ADDR" or "ADDR/BITS", IPv4 or IPv6 (no brackets); bits past the prefix
+ * are cleared. 0, -EINVAL, or -ERANGE for a prefix too long. */
+int addr_cidr_parse(const char *s, struct cidr *out);
+void addr_cidr_format(const struct cidr *c, char *buf, size_t size);
+
+/* Is sa (AF_INET, or AF_INET6 with IPv4-mapped addresses taken as IPv4) in c? */
+bool addr_cidr_match(const struct cidr *c, const struct sockaddr *sa);
 
 /* "127.0.0.1:8080", "[::1]:8080", "/run/hellod.sock", "unix" for an unnamed
  * UNIX peer; buf should hold ADDR_STRLEN bytes. */

@@ -13,10 +13,20 @@
 #include <ini.h>
 
 #include "parse.h"
+#include "proxy.h"
 
 #define MAX_DURATION (24 * 3600 * USEC_PER_SEC)
 
-enum key_type { KEY_LISTEN, KEY_GREETING, KEY_UINT32, KEY_DURATION, KEY_LOG_LEVEL, KEY_BOOL };
+enum key_type {
+    KEY_LISTEN,
+    KEY_GREETING,
+    KEY_UINT32,
+    KEY_DURATION,
+    KEY_LOG_LEVEL,
+    KEY_BOOL,
+    KEY_PROXY,
+    KEY_CIDRS,
+};
 
 static const struct key {
     const char *section;
@@ -37,6 +47,8 @@ static const struct key {
     {"server", "exit_on_idle", KEY_DURATION, offsetof(struct config, exit_on_idle), 0,
      MAX_DURATION},
     {"server", "workers", KEY_UINT32, offsetof(struct config, workers), 0, CONFIG_WORKERS_MAX},
+    {"server", "proxy_protocol", KEY_PROXY, offsetof(struct config, proxy_protocol), 0, 0},
+    {"server", "proxy_from", KEY_CIDRS, offsetof(struct config, proxy_from), 0, 0},
     {"log", "level", KEY_LOG_LEVEL, offsetof(struct config, log_level), 0, 0},
     {"log", "messages", KEY_BOOL, offsetof(struct config, log_messages), 0, 0},
     {"metrics", "listen", KEY_LISTEN, offsetof(struct config, metrics_listen), 0, 0},
@@ -129,6 +141,53 @@ static int set_greeting(char *dst, const char *value, const char *key, struct co
     return 0;
 }
 
+static const struct {
+    const char *name;
+    unsigned versions;
+} proxy_modes[] = {{"no", 0}, {"v1", PROXY_V1}, {"v2", PROXY_V2}, {"any", PROXY_ANY}};
+
+static int set_proxy(unsigned *versions, const char *value, const char *key,
+                     struct config_error *err)
+{
+    for (size_t i = 0; i < sizeof proxy_modes / sizeof proxy_modes[0]; i++) {
+        if (strcmp(value, proxy_modes[i].name) == 0) {
+            *versions = proxy_modes[i].versions;
+            return 0;
+        }
+    }
+    return fail(err, key, "'%.32s' is not one of no, v1, v2, any", value);
+}
+
+static const char *proxy_mode_name(unsigned versions)
+{
+    for (size_t i = 0; i < sizeof proxy_modes / sizeof proxy_modes[0]; i++)
+        if (proxy_modes[i].versions == versions)
+            return proxy_modes[i].name;
+    return "?";
+}
+
+static int set_cidrs(struct config *cfg, const char *value, const char *key,
+                     struct config_error *err)
+{
+    struct cidr list[CONFIG_LISTEN_MAX];
+    char copy[1024], *save = NULL;
+    unsigned n = 0;
+
+    if (strlen(value) >= sizeof copy)
+        return fail(err, key, "value too long");
+    strcpy(copy, value);
+    for (char *tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+        if (n == CONFIG_LISTEN_MAX)
+            return fail(err, key, "more than %d ranges", CONFIG_LISTEN_MAX);
+        if (addr_cidr_parse(tok, &list[n]) < 0)
+            return fail(err, key, "'%.64s' is not an address or an ADDRESS/BITS range", tok);
+        n++;
+    }
+    memcpy(cfg->proxy_from, list, n * sizeof list[0]);
+    cfg->n_proxy_from = n;
+    return 0;
+}
+
 static int set_value(struct config *cfg, const struct key *k, const char *value,
                      const char *keyname, struct config_error *err)
 {
@@ -169,6 +228,10 @@ static int set_value(struct config *cfg, const struct key *k, const char *value,
         if (parse_bool(value, field) < 0)
             return fail(err, keyname, "'%.32s' is not yes or no", value);
         return 0;
+    case KEY_PROXY:
+        return set_proxy(field, value, keyname, err);
+    case KEY_CIDRS:
+        return set_cidrs(cfg, value, keyname, err);
     }
     return fail(err, keyname, "internal error: unknown key type");
 }
@@ -343,6 +406,13 @@ int config_load(struct config *cfg, const char *path, bool must_exist, struct co
         err->line = (unsigned)r;
         ld.failed = true;
     }
+    if (!ld.failed && next.proxy_protocol && next.n_proxy_from == 0) {
+        /* Anyone could claim any address: the trusted senders must be named. */
+        fail(err, "[server] proxy_protocol", "needs proxy_from: the addresses of the load "
+                                             "balancers that send the header");
+        err->line = ld.seen[find_key("server", "proxy_protocol", &(bool){0}) - keys];
+        ld.failed = true;
+    }
     if (ld.failed)
         return -EINVAL;
     *cfg = next;
@@ -392,12 +462,22 @@ void config_print(const struct config *cfg, FILE *out)
     format_duration(exit_idle, sizeof exit_idle, cfg->exit_on_idle);
     fprintf(out,
             "greeting = %s\nmax_connections = %u\nmax_message = %u\nidle_timeout = %s\n"
-            "message_timeout = %s\nbacklog = %u\nexit_on_idle = %s\nworkers = %u\n\n"
-            "[log]\nlevel = %s\nmessages = %s\n",
+            "message_timeout = %s\nbacklog = %u\nexit_on_idle = %s\nworkers = %u\n"
+            "proxy_protocol = %s\n",
             cfg->greeting, cfg->max_connections, cfg->max_message, idle, msg, cfg->backlog,
-            exit_idle, cfg->workers, log_level_name(cfg->log_level),
+            exit_idle, cfg->workers, proxy_mode_name(cfg->proxy_protocol));
+    if (cfg->n_proxy_from > 0) { /* none: no key stands for an empty list */
+        fprintf(out, "proxy_from =");
+        for (unsigned i = 0; i < cfg->n_proxy_from; i++) {
+            char buf[64];
+            addr_cidr_format(&cfg->proxy_from[i], buf, sizeof buf);
+            fprintf(out, " %s", buf);
+        }
+        fprintf(out, "\n");
+    }
+    fprintf(out, "\n[log]\nlevel = %s\nmessages = %s\n", log_level_name(cfg->log_level),
             cfg->log_messages ? "yes" : "no");
-    if (cfg->metrics_listen.n > 0) { /* off otherwise: no key stands for "none" */
+    if (cfg->metrics_listen.n > 0) { /* off otherwise */
         fprintf(out, "\n[metrics]\n");
         print_addrs(out, &cfg->metrics_listen);
     }

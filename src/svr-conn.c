@@ -20,6 +20,7 @@
 #include "addr.h"
 #include "escape.h"
 #include "frame.h"
+#include "proxy.h"
 #include "svr-server.h"
 #include "svr-worker.h"
 
@@ -77,7 +78,10 @@ struct conn {
     uint8_t err_sent; /* bytes of the error line sent */
     uint16_t logged;  /* bytes of an unfinished message kept in .head */
     char *head;       /* its first bytes, only when messages are logged */
-    union peer peer;
+    bool proxy_wait;  /* the PROXY header has yet to come */
+    uint16_t hdr_len; /* bytes of it kept in .hdr */
+    char *hdr;        /* only while a header spans reads */
+    union peer peer;  /* the client: from accept(), or from the PROXY header */
 };
 
 /* --- the reply block ------------------------------------------------------ */
@@ -186,6 +190,7 @@ static void conn_free(struct conn *c)
     if (c->owed)
         reply_unref(c->reply);
     sd_event_source_disable_unref(c->io); /* and closes the descriptor */
+    free(c->hdr);
     free(c->head);
     free(c);
     server_give_slot(w->srv);
@@ -408,6 +413,81 @@ static void flush_partial(struct conn *c)
     }
 }
 
+/* --- the PROXY header ----------------------------------------------------- */
+
+static void fail_proxy(struct conn *c, int r)
+{
+    char peer[ADDR_STRLEN];
+
+    stat_add(c->w, proxy_errors, 1);
+    if (LOG_NOTICE <= c->w->log.max_level) {
+        peer_name(&c->peer, peer, sizeof peer);
+        log_peer(&c->w->log, LOG_NOTICE, peer, "%s: %s, closing", peer, proxy_strerror(r));
+    }
+    conn_free(c);
+}
+
+/* The client's address, as the load balancer saw it. */
+static void take_peer(struct conn *c, const struct proxy_header *h)
+{
+    if (h->local)
+        return; /* a health check: the balancer itself is the peer */
+    memset(&c->peer, 0, sizeof c->peer);
+    if (h->src.ss_family == AF_INET || h->src.ss_family == AF_INET6)
+        memcpy(&c->peer, &h->src, h->src_len < sizeof c->peer ? h->src_len : sizeof c->peer);
+    else
+        c->peer.sa.sa_family = h->src.ss_family; /* AF_UNIX: no name to show */
+}
+
+/* Keeps the start of a header that did not come whole in its first read. */
+static bool keep_header(struct conn *c, const char *buf, size_t n)
+{
+    if (!(c->hdr = malloc(PROXY_HEADER_MAX))) {
+        log_conn(c, LOG_WARNING, "out of memory for a PROXY header, closing");
+        conn_free(c);
+        return false;
+    }
+    memcpy(c->hdr, buf, n); /* n < PROXY_HEADER_MAX: that many bytes always answer */
+    c->hdr_len = (uint16_t)n;
+    return true;
+}
+
+/* Reads the PROXY header that must come before the client's bytes, which
+ * then go on as input. Returns false when the connection is gone. */
+static bool take_proxy_header(struct conn *c, const char *buf, size_t n)
+{
+    size_t before = c->hdr_len; /* bytes of it from earlier reads */
+    size_t take = n < PROXY_HEADER_MAX - before ? n : PROXY_HEADER_MAX - before;
+    const char *data = buf;
+    struct proxy_header h;
+    int r;
+
+    if (before > 0) {
+        memcpy(c->hdr + before, buf, take);
+        data = c->hdr;
+    }
+    r = proxy_parse(data, before > 0 ? before + take : n, c->w->cfg.proxy_protocol, &h);
+    if (r == 0 && before > 0) {
+        c->hdr_len = (uint16_t)(before + take);
+        return true;
+    }
+    if (r == 0)
+        return keep_header(c, buf, n);
+    if (r < 0) {
+        fail_proxy(c, r);
+        return false;
+    }
+    take_peer(c, &h);
+    c->proxy_wait = false;
+    free(c->hdr);
+    c->hdr = NULL;
+    c->hdr_len = 0;
+    /* What follows the header is input: all of it lies in this read's buf. */
+    if (n > (size_t)r - before)
+        take_input(c, buf + ((size_t)r - before), n - ((size_t)r - before));
+    return true;
+}
+
 /* --- reading -------------------------------------------------------------- */
 
 /* The client shut down its writing side: answer everything, then close. */
@@ -415,6 +495,10 @@ static bool conn_eof(struct conn *c)
 {
     if (c->state == CONN_LINGER) {
         conn_free(c);
+        return false;
+    }
+    if (c->proxy_wait) {
+        fail_proxy(c, 0); /* it ended before its header was whole */
         return false;
     }
     flush_partial(c);
@@ -435,6 +519,8 @@ static bool conn_read(struct conn *c)
         stat_add(w, bytes_in, (uint64_t)n);
         if (c->state == CONN_LINGER)
             return true; /* dropped: we are only waiting for the client's FIN */
+        if (c->proxy_wait)
+            return take_proxy_header(c, w->rbuf, (size_t)n);
         take_input(c, w->rbuf, (size_t)n);
         return true;
     }
@@ -482,6 +568,7 @@ static int conn_open(struct worker *w, int fd, const union peer *peer)
     c->w = w;
     c->events = EPOLLIN;
     c->peer = *peer;
+    c->proxy_wait = w->cfg.proxy_protocol != 0;
     w->n_conns++;
     stat_set(w, open, w->n_conns);
     stat_add(w, connections, 1);
@@ -508,6 +595,31 @@ static void refuse_busy(struct worker *w, int fd, const union peer *peer)
     }
 }
 
+/* With the PROXY protocol on, only the load balancers may connect: anyone
+ * else could claim to be anyone. UNIX peers are local processes that the
+ * socket file's permissions already chose. */
+static bool proxy_trusted(const struct worker *w, const union peer *peer)
+{
+    if (peer->sa.sa_family == AF_UNIX)
+        return true;
+    for (unsigned i = 0; i < w->cfg.n_proxy_from; i++)
+        if (addr_cidr_match(&w->cfg.proxy_from[i], &peer->sa))
+            return true;
+    return false;
+}
+
+static void refuse_untrusted(struct worker *w, int fd, const union peer *peer)
+{
+    char name[ADDR_STRLEN];
+
+    stat_add(w, proxy_errors, 1);
+    close(fd);
+    if (LOG_NOTICE <= w->log.max_level) {
+        peer_name(peer, name, sizeof name);
+        log_peer(&w->log, LOG_NOTICE, name, "%s: not in proxy_from, closed", name);
+    }
+}
+
 int conn_accept(struct worker *w, int listen_fd)
 {
     for (int i = 0; i < ACCEPT_BATCH; i++) {
@@ -522,6 +634,10 @@ int conn_accept(struct worker *w, int listen_fd)
             if (errno == EAGAIN)
                 return 0;
             continue; /* ECONNABORTED and the like: that client gave up */
+        }
+        if (w->cfg.proxy_protocol && !proxy_trusted(w, &peer)) {
+            refuse_untrusted(w, fd, &peer);
+            continue;
         }
         if (!server_take_slot(w->srv, w->cfg.max_connections)) {
             refuse_busy(w, fd, &peer);
