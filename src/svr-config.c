@@ -408,8 +408,9 @@ int config_load(struct config *cfg, const char *path, bool must_exist, struct co
     }
     if (!ld.failed && next.proxy_protocol && next.n_proxy_from == 0) {
         /* Anyone could claim any address: the trusted senders must be named. */
-        fail(err, "[server] proxy_protocol", "needs proxy_from: the addresses of the load "
-                                             "balancers that send the header");
+        fail(err, "[server] proxy_protocol",
+             "needs proxy_from: the addresses of the load "
+             "balancers that send the header");
         err->line = ld.seen[find_key("server", "proxy_protocol", &(bool){0}) - keys];
         ld.failed = true;
     }

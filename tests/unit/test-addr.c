@@ -411,9 +411,115 @@ static void test_format_small_buffer_terminated(void **state)
         assert_int_equal(buf[k], 'x');
 }
 
+/* --- address ranges (proxy_from) ------------------------------------------ */
+
+static struct sockaddr_in v4(const char *a)
+{
+    struct sockaddr_in in = {.sin_family = AF_INET};
+
+    assert_int_equal(inet_pton(AF_INET, a, &in.sin_addr), 1);
+    return in;
+}
+
+static struct sockaddr_in6 v6(const char *a)
+{
+    struct sockaddr_in6 in6 = {.sin6_family = AF_INET6};
+
+    assert_int_equal(inet_pton(AF_INET6, a, &in6.sin6_addr), 1);
+    return in6;
+}
+
+static void test_cidr_v4_range(void **state)
+{
+    struct cidr c;
+    struct sockaddr_in in = v4("10.200.3.4"), out = v4("11.0.0.1");
+
+    (void)state;
+    assert_int_equal(addr_cidr_parse("10.0.0.0/8", &c), 0);
+    assert_int_equal(c.family, AF_INET);
+    assert_int_equal(c.prefix, 8);
+    assert_true(addr_cidr_match(&c, (struct sockaddr *)&in));
+    assert_false(addr_cidr_match(&c, (struct sockaddr *)&out));
+}
+
+static void test_cidr_single_address_is_full_prefix(void **state)
+{
+    struct cidr c;
+    struct sockaddr_in same = v4("127.0.0.1"), next = v4("127.0.0.2");
+
+    (void)state;
+    assert_int_equal(addr_cidr_parse("127.0.0.1", &c), 0);
+    assert_int_equal(c.prefix, 32);
+    assert_true(addr_cidr_match(&c, (struct sockaddr *)&same));
+    assert_false(addr_cidr_match(&c, (struct sockaddr *)&next));
+}
+
+static void test_cidr_host_bits_are_cleared(void **state)
+{
+    struct cidr c;
+    char buf[64];
+
+    (void)state;
+    assert_int_equal(addr_cidr_parse("10.1.2.3/8", &c), 0);
+    addr_cidr_format(&c, buf, sizeof buf);
+    assert_string_equal(buf, "10.0.0.0/8");
+    assert_int_equal(addr_cidr_parse("2001:db8::1/32", &c), 0);
+    addr_cidr_format(&c, buf, sizeof buf);
+    assert_string_equal(buf, "2001:db8::/32");
+}
+
+static void test_cidr_v6_and_mapped_v4(void **state)
+{
+    struct cidr c6, c4;
+    struct sockaddr_in6 in = v6("2001:db8:ff::1"), mapped = v6("::ffff:192.0.2.9");
+
+    (void)state;
+    assert_int_equal(addr_cidr_parse("2001:db8::/32", &c6), 0);
+    assert_true(addr_cidr_match(&c6, (struct sockaddr *)&in));
+    assert_false(addr_cidr_match(&c6, (struct sockaddr *)&mapped));
+    assert_int_equal(addr_cidr_parse("192.0.2.0/24", &c4), 0);
+    assert_true(addr_cidr_match(&c4, (struct sockaddr *)&mapped)); /* a dual-stack IPv4 client */
+}
+
+static void test_cidr_prefix_zero_matches_the_family(void **state)
+{
+    struct cidr c;
+    struct sockaddr_in any = v4("203.0.113.1");
+    struct sockaddr_in6 other = v6("::1");
+
+    (void)state;
+    assert_int_equal(addr_cidr_parse("0.0.0.0/0", &c), 0);
+    assert_true(addr_cidr_match(&c, (struct sockaddr *)&any));
+    assert_false(addr_cidr_match(&c, (struct sockaddr *)&other));
+}
+
+static void test_cidr_errors(void **state)
+{
+    struct cidr c;
+    struct sockaddr_un un = {.sun_family = AF_UNIX};
+
+    (void)state;
+    assert_int_equal(addr_cidr_parse("10.0.0.0/33", &c), -ERANGE);
+    assert_int_equal(addr_cidr_parse("::/129", &c), -ERANGE);
+    assert_int_equal(addr_cidr_parse("10.0.0.0/", &c), -EINVAL);
+    assert_int_equal(addr_cidr_parse("10.0.0.0/x", &c), -EINVAL);
+    assert_int_equal(addr_cidr_parse("/8", &c), -EINVAL);
+    assert_int_equal(addr_cidr_parse("localhost", &c), -EINVAL);
+    assert_int_equal(addr_cidr_parse("[::1]", &c), -EINVAL);
+    assert_int_equal(addr_cidr_parse("", &c), -EINVAL);
+    assert_int_equal(addr_cidr_parse("127.0.0.1", &c), 0);
+    assert_false(addr_cidr_match(&c, (struct sockaddr *)&un));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cidr_v4_range),
+        cmocka_unit_test(test_cidr_single_address_is_full_prefix),
+        cmocka_unit_test(test_cidr_host_bits_are_cleared),
+        cmocka_unit_test(test_cidr_v6_and_mapped_v4),
+        cmocka_unit_test(test_cidr_prefix_zero_matches_the_family),
+        cmocka_unit_test(test_cidr_errors),
         cmocka_unit_test(test_port),
         cmocka_unit_test(test_port_zero),
         cmocka_unit_test(test_port_max),

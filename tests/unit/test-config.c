@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "parse.h"
+#include "proxy.h"
 #include "svr-config.h"
 
 #define SEC USEC_PER_SEC
@@ -1264,6 +1265,71 @@ static void test_print_names_every_key_once(void **state)
     assert_non_null(strstr(out, "\nmessages = no\n"));
 }
 
+static void test_proxy_protocol_modes(void **state)
+{
+    static const struct {
+        const char *value;
+        unsigned versions;
+    } modes[] = {{"no", 0}, {"v1", PROXY_V1}, {"v2", PROXY_V2}, {"any", PROXY_ANY}};
+    struct config cfg;
+    char text[128];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        snprintf(text, sizeof text, "[server]\nproxy_protocol = %s\nproxy_from = 10.0.0.0/8\n",
+                 modes[i].value);
+        load_ok(&cfg, text);
+        assert_int_equal(cfg.proxy_protocol, modes[i].versions);
+        assert_int_equal(cfg.n_proxy_from, 1);
+    }
+}
+
+static void test_error_proxy_protocol_bad_mode(void **state)
+{
+    (void)state;
+    expect_load_error("[server]\nproxy_protocol = v3\n", 2, "[server] proxy_protocol",
+                      "'v3' is not one of no, v1, v2, any");
+}
+
+static void test_error_proxy_protocol_without_proxy_from(void **state)
+{
+    (void)state;
+    expect_load_error("[server]\nbacklog = 5\nproxy_protocol = v2\n", 3, "[server] proxy_protocol",
+                      "needs proxy_from: the addresses of the load balancers that send the header");
+}
+
+static void test_error_proxy_from_bad_range(void **state)
+{
+    (void)state;
+    expect_load_error("[server]\nproxy_from = 10.0.0.0/8 nope\n", 2, "[server] proxy_from",
+                      "'nope' is not an address or an ADDRESS/BITS range");
+}
+
+static void test_print_round_trips_proxy_and_metrics(void **state)
+{
+    struct config cfg, again;
+    char path[] = TMP_TEMPLATE;
+    struct config_error err;
+    FILE *f;
+    int fd;
+
+    (void)state;
+    load_ok(&cfg, "[server]\nproxy_protocol = any\nproxy_from = 127.0.0.1 2001:db8::/32\n"
+                  "[metrics]\nlisten = 127.0.0.1:9100 /run/m.sock\n");
+    fd = mkstemp(path);
+    f = fdopen(fd, "w");
+    config_print(&cfg, f);
+    fclose(f);
+    config_defaults(&again);
+    assert_int_equal(config_load(&again, path, true, &err), 0);
+    unlink(path);
+    assert_int_equal(again.proxy_protocol, PROXY_ANY);
+    assert_int_equal(again.n_proxy_from, 2);
+    assert_memory_equal(again.proxy_from, cfg.proxy_from, 2 * sizeof cfg.proxy_from[0]);
+    assert_int_equal(again.metrics_listen.n, 2);
+    assert_string_equal(again.metrics_listen.a[1].path, "/run/m.sock");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1328,6 +1394,11 @@ int main(void)
         cmocka_unit_test(test_error_line_of_199_characters),
         cmocka_unit_test(test_error_indented_key_continues_previous),
         cmocka_unit_test(test_listen_continues_on_indented_lines),
+        cmocka_unit_test(test_proxy_protocol_modes),
+        cmocka_unit_test(test_error_proxy_protocol_bad_mode),
+        cmocka_unit_test(test_error_proxy_protocol_without_proxy_from),
+        cmocka_unit_test(test_error_proxy_from_bad_range),
+        cmocka_unit_test(test_print_round_trips_proxy_and_metrics),
         cmocka_unit_test(test_error_bad_address_on_listen_continuation),
         cmocka_unit_test(test_error_comment_line_too_long),
         cmocka_unit_test(test_error_earlier_lines_not_applied),
