@@ -690,6 +690,10 @@ uint64_t conn_expire(struct worker *w, uint64_t now)
 
     while (deadline(&w->idle, w->cfg.idle_timeout) <= now) {
         struct conn *c = conn_of(tlist_first(&w->idle), idle);
+        if (c->proxy_wait) { /* the header never came whole: that is the error */
+            fail_proxy(c, 0);
+            continue;
+        }
         stat_add(w, idle_timeouts, 1);
         log_conn(c, LOG_DEBUG, "idle for too long, closing");
         conn_free(c);

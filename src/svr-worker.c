@@ -211,6 +211,13 @@ static void worker_stop(struct worker *w)
     if (w->stopping)
         return;
     w->stopping = true;
+    /* Clients already in the backlog connected before the stop: serve them
+     * too, or closing the listener would reset them (in fallback mode; a
+     * passed socket keeps its backlog for the next start anyway). */
+    pthread_mutex_lock(&w->srv->lock);
+    for (unsigned i = 0; i < w->srv->listeners.n && !w->accept_paused; i++)
+        conn_accept(w, w->srv->listeners.l[i].fd);
+    pthread_mutex_unlock(&w->srv->lock);
     unwatch_listeners(w);
     sd_event_add_time(w->event, &w->drain_limit, CLOCK_MONOTONIC, now_usec(w) + DRAIN_LIMIT,
                       TIMER_ACCURACY, on_drain_limit, w);
