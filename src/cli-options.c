@@ -174,6 +174,12 @@ int cli_options_parse(int argc, char **argv, struct cli_options *opts, char *msg
     *opts = (struct cli_options){
         .action = CLI_ACTION_RUN, .target.family = AF_UNSPEC, .timeout_ms = CLI_DEFAULT_TIMEOUT_MS};
     msg[0] = '\0';
+    /* "hello-cli bench ...": the load generator (cli-bench.c) parses the rest.
+     * Only as the very first argument, so "hello-cli -- bench" sends "bench". */
+    if (argc > 1 && strcmp(argv[1], "bench") == 0) {
+        opts->action = CLI_ACTION_BENCH;
+        return 0;
+    }
     optind = 0; /* glibc: a full reset, so that argv can be parsed more than once */
     opterr = 0;
     while ((c = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
@@ -193,6 +199,7 @@ int cli_options_parse(int argc, char **argv, struct cli_options *opts, char *msg
 void cli_options_help(FILE *out)
 {
     fputs("Usage: hello-cli [OPTION]... [MESSAGE]...\n"
+          "  or:  hello-cli bench [OPTION]...   (a load generator: hello-cli bench --help)\n"
           "Send each MESSAGE as a line to a hellod server and print its replies.\n"
           "With no MESSAGE, send \"" CLI_DEFAULT_MESSAGE "\"; with MESSAGE -, send the\n"
           "lines of standard input as they come.\n"

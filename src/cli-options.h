@@ -17,6 +17,7 @@ enum cli_action {
     CLI_ACTION_RUN,     /* talk to the server */
     CLI_ACTION_HELP,    /* --help */
     CLI_ACTION_VERSION, /* --version */
+    CLI_ACTION_BENCH,   /* "bench" as the first argument: the rest is cli_bench_main()'s */
 };
 
 struct cli_options {

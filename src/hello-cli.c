@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "cli-bench.h"
 #include "cli-options.h"
 #include "cli-session.h"
 
@@ -27,6 +28,8 @@ int main(int argc, char **argv)
         cli_options_version(stdout);
         return CLI_EXIT_OK;
     }
+    if (opts.action == CLI_ACTION_BENCH)
+        return cli_bench_main(argc - 1, argv + 1);
 
     fd = cli_connect(&opts.target, opts.timeout_ms, &res);
     if (fd >= 0) {
