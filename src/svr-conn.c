@@ -66,14 +66,13 @@ union peer {
 
 struct conn {
     struct worker *w;
-    sd_event_source *io;  /* owns the descriptor */
+    struct watch watch;   /* the descriptor, in the worker's loop */
     struct tnode idle;    /* in w->idle, or in w->linger once lingering */
     struct tnode partial; /* in w->partial while a message is unfinished */
     struct reply *reply;  /* held while replies are owed */
     struct framer framer;
     uint32_t owed; /* replies owed; the first is sent up to .sent bytes */
     uint32_t sent;
-    uint32_t events; /* what the io source waits for */
     uint8_t state;
     uint8_t err_sent; /* bytes of the error line sent */
     uint16_t logged;  /* bytes of an unfinished message kept in .head */
@@ -115,15 +114,12 @@ void reply_unref(struct reply *r)
 
 static int conn_fd(const struct conn *c)
 {
-    return sd_event_source_get_io_fd(c->io);
+    return c->watch.fd;
 }
 
 static uint64_t now_usec(const struct worker *w)
 {
-    uint64_t now = 0;
-
-    sd_event_now(w->event, CLOCK_MONOTONIC, &now);
-    return now;
+    return w->loop.now; /* read once per wakeup */
 }
 
 static void peer_name(const union peer *peer, char *buf, size_t size)
@@ -189,7 +185,7 @@ static void conn_free(struct conn *c)
     tnode_unlink(&c->partial);
     if (c->owed)
         reply_unref(c->reply);
-    sd_event_source_disable_unref(c->io); /* and closes the descriptor */
+    close(c->watch.fd); /* which also takes it out of the epoll set */
     free(c->hdr);
     free(c->head);
     free(c);
@@ -206,10 +202,7 @@ static void set_events(struct conn *c)
         want |= EPOLLIN;
     if (output_pending(c))
         want |= EPOLLOUT;
-    if (want != c->events) {
-        sd_event_source_set_io_events(c->io, want);
-        c->events = want;
-    }
+    loop_set_events(&c->w->loop, &c->watch, want);
 }
 
 /* Everything owed is sent: close, or linger after an error line. Returns
@@ -533,21 +526,20 @@ static bool conn_read(struct conn *c)
     return false;
 }
 
-static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+static void on_io(struct watch *watch, uint32_t revents)
 {
-    struct conn *c = userdata;
+    struct conn *c = (struct conn *)((char *)watch - offsetof(struct conn, watch));
     bool hangup = revents & (EPOLLHUP | EPOLLERR);
 
-    if ((revents & EPOLLIN) || (hangup && (c->events & EPOLLIN)))
+    if ((revents & EPOLLIN) || (hangup && (c->watch.events & EPOLLIN)))
         if (!conn_read(c))
-            return 0;
+            return;
     if (output_pending(c))
         conn_write(c);
-    else if (hangup && !(c->events & EPOLLIN))
+    else if (hangup && !(c->watch.events & EPOLLIN))
         conn_free(c); /* gone, and nothing to say to it */
     else
         set_events(c);
-    return 0;
 }
 
 /* --- accepting ------------------------------------------------------------ */
@@ -559,14 +551,12 @@ static int conn_open(struct worker *w, int fd, const union peer *peer)
 
     if (!c)
         return -ENOMEM;
-    r = sd_event_add_io(w->event, &c->io, fd, EPOLLIN, on_io, c);
+    r = loop_add(&w->loop, &c->watch, fd, EPOLLIN, on_io);
     if (r < 0) {
         free(c);
         return r;
     }
-    sd_event_source_set_io_fd_own(c->io, true);
     c->w = w;
-    c->events = EPOLLIN;
     c->peer = *peer;
     c->proxy_wait = w->cfg.proxy_protocol != 0;
     w->n_conns++;

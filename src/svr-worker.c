@@ -1,4 +1,4 @@
-/* svr-worker.c - a worker thread: its loop, accepting, timeouts, mailbox. */
+/* svr-worker.c - a worker thread: its loop, accepting, deadlines, mailbox. */
 #include "config.h"
 
 #include "svr-worker.h"
@@ -7,7 +7,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -20,38 +19,57 @@
 #define LOG_PAUSE_EVERY (10 * 1000000ULL)
 /* A stop waits this long for slow clients to take their replies. */
 #define DRAIN_LIMIT (5 * 1000000ULL)
-/* Timers need not be exact to the microsecond, but a message_timeout of
- * 100ms must not fire at 350ms, sd-event's default slack. */
-#define TIMER_ACCURACY (1000ULL)
+#define NEVER       UINT64_MAX
 
-static uint64_t now_usec(const struct worker *w)
-{
-    uint64_t now = 0;
-
-    sd_event_now(w->event, CLOCK_MONOTONIC, &now);
-    return now;
-}
 
 /* --- accepting ------------------------------------------------------------ */
 
-static void set_accepting(struct worker *w, int enabled)
+static void pause_accepting(struct worker *w, int error);
+
+static void on_accept(struct watch *watch, uint32_t events)
 {
-    for (unsigned i = 0; i < w->n_accept_src; i++)
-        sd_event_source_set_enabled(w->accept_src[i], enabled);
+    struct acceptor *a = (struct acceptor *)watch;
+    int r = conn_accept(a->w, watch->fd);
+
+    if (r < 0)
+        pause_accepting(a->w, -r);
+}
+
+/* Several workers share each listener with EPOLLEXCLUSIVE, so that a new
+ * client wakes one of them, not all. That flag cannot be modified, only
+ * added: pausing removes the listeners and resuming adds them again. */
+static void watch_listeners(struct worker *w)
+{
+    const struct listeners *ls = &w->srv->listeners;
+    uint32_t events = EPOLLIN | (w->srv->n_workers > 1 ? EPOLLEXCLUSIVE : 0);
+
+    for (unsigned i = 0; i < ls->n; i++) {
+        int r;
+
+        w->acceptors[i].w = w;
+        r = loop_add(&w->loop, &w->acceptors[i].watch, ls->l[i].fd, events, on_accept);
+        if (r < 0)
+            log_err(&w->log, "cannot watch %s: %s", ls->l[i].name, strerror(-r));
+    }
+    w->n_accept = ls->n;
+}
+
+static void unwatch_listeners(struct worker *w)
+{
+    for (unsigned i = 0; i < w->n_accept; i++)
+        loop_remove(&w->loop, &w->acceptors[i].watch);
+    w->n_accept = 0;
 }
 
 static void resume_accepting(struct worker *w)
 {
     w->accept_paused = false;
-    sd_event_source_set_enabled(w->accept_pause, SD_EVENT_OFF);
-    if (!w->stopping)
-        set_accepting(w, SD_EVENT_ON);
-}
-
-static int on_accept_pause_end(sd_event_source *s, uint64_t usec, void *userdata)
-{
-    resume_accepting(userdata);
-    return 0;
+    w->pause_until = NEVER;
+    if (w->stopping)
+        return;
+    pthread_mutex_lock(&w->srv->lock);
+    watch_listeners(w);
+    pthread_mutex_unlock(&w->srv->lock);
 }
 
 /* Out of descriptors: the listener stays readable, so accepting again at once
@@ -59,127 +77,67 @@ static int on_accept_pause_end(sd_event_source *s, uint64_t usec, void *userdata
  * shortage may be system-wide). Said once per LOG_PAUSE_EVERY, not per pause. */
 static void pause_accepting(struct worker *w, int error)
 {
-    uint64_t now = now_usec(w);
+    uint64_t now = w->loop.now;
 
     if (w->pause_logged == 0 || now >= w->pause_logged + LOG_PAUSE_EVERY) {
-        log_warn(&w->log,
-                 "cannot accept: %s; new clients wait in the backlog until "
-                 "descriptors free up",
-                 strerror(error));
+        log_warn(&w->log, "cannot accept: %s; new clients wait in the backlog until "
+                          "descriptors free up", strerror(error));
         w->pause_logged = now;
     }
     w->accept_paused = true;
-    set_accepting(w, SD_EVENT_OFF);
-    sd_event_source_set_time(w->accept_pause, now + ACCEPT_PAUSE);
-    sd_event_source_set_enabled(w->accept_pause, SD_EVENT_ONESHOT);
+    w->pause_until = now + ACCEPT_PAUSE;
+    unwatch_listeners(w);
 }
 
-static void accept_on(struct worker *w, int listen_fd)
-{
-    int r = conn_accept(w, listen_fd);
-
-    if (r < 0)
-        pause_accepting(w, -r);
-}
-
-static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata)
-{
-    accept_on(userdata, fd);
-    return 0;
-}
-
-/* Several workers: which listeners woke this one? */
-static int on_accept_shared(sd_event_source *s, int fd, uint32_t revents, void *userdata)
-{
-    struct worker *w = userdata;
-    struct epoll_event ev[LISTENERS_MAX];
-    int n = epoll_wait(w->accept_epfd, ev, LISTENERS_MAX, 0);
-
-    for (int i = 0; i < n && !w->accept_paused; i++)
-        accept_on(w, ev[i].data.fd);
-    return 0;
-}
-
-static void unwatch_listeners(struct worker *w)
-{
-    for (unsigned i = 0; i < w->n_accept_src; i++)
-        w->accept_src[i] = sd_event_source_disable_unref(w->accept_src[i]);
-    w->n_accept_src = 0;
-    if (w->accept_epfd >= 0)
-        close(w->accept_epfd);
-    w->accept_epfd = -1;
-}
-
-/* One worker watches each listener itself. Several share them through an
- * epoll set of their own with EPOLLEXCLUSIVE, so that a new client wakes one
- * worker, not all (sd-event does not take EPOLLEXCLUSIVE itself). */
-static int watch_shared(struct worker *w, const struct listeners *ls)
-{
-    int r;
-
-    w->accept_epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (w->accept_epfd < 0)
-        return -errno;
-    for (unsigned i = 0; i < ls->n; i++) {
-        struct epoll_event ev = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.fd = ls->l[i].fd};
-        if (epoll_ctl(w->accept_epfd, EPOLL_CTL_ADD, ls->l[i].fd, &ev) < 0)
-            return -errno;
-    }
-    r = sd_event_add_io(w->event, &w->accept_src[0], w->accept_epfd, EPOLLIN, on_accept_shared, w);
-    if (r < 0)
-        return r;
-    w->n_accept_src = 1;
-    return 0;
-}
-
-static int watch_listeners(struct worker *w, const struct listeners *ls)
-{
-    if (w->shared_accept)
-        return watch_shared(w, ls);
-    for (unsigned i = 0; i < ls->n; i++) {
-        int r = sd_event_add_io(w->event, &w->accept_src[i], ls->l[i].fd, EPOLLIN, on_accept, w);
-        if (r < 0)
-            return r;
-        w->n_accept_src = i + 1;
-    }
-    return 0;
-}
-
-/* --- timeouts ------------------------------------------------------------- */
-
-static int on_timeouts(sd_event_source *s, uint64_t usec, void *userdata)
-{
-    struct worker *w = userdata;
-    uint64_t next = conn_expire(w, now_usec(w));
-
-    if (next != UINT64_MAX) {
-        sd_event_source_set_time(s, next);
-        sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
-    }
-    return 0;
-}
+/* --- deadlines ------------------------------------------------------------ */
 
 void worker_deadline(struct worker *w, uint64_t at)
 {
-    int enabled = SD_EVENT_OFF;
-    uint64_t armed;
-
-    /* The timer may fire early (the member at a head was touched since):
-     * on_timeouts then just re-arms. It must never fire late. */
-    sd_event_source_get_enabled(w->timeouts, &enabled);
-    if (enabled != SD_EVENT_OFF && sd_event_source_get_time(w->timeouts, &armed) >= 0 &&
-        armed <= at)
-        return;
-    sd_event_source_set_time(w->timeouts, at);
-    sd_event_source_set_enabled(w->timeouts, SD_EVENT_ONESHOT);
+    /* Early is harmless (conn_expire() just finds the real next deadline);
+     * late is not: only ever bring it forward. */
+    if (at < w->timeouts_at)
+        w->timeouts_at = at;
 }
 
-static int on_heartbeat(sd_event_source *s, uint64_t usec, void *userdata)
+static uint64_t first_deadline(const struct worker *w)
 {
-    struct worker *w = userdata;
+    uint64_t at = w->timeouts_at;
 
-    stat_add(w, heartbeat, 1);
-    return sd_event_source_set_time(s, usec + w->heartbeat_every);
+    at = w->pause_until < at ? w->pause_until : at;
+    at = w->drain_until < at ? w->drain_until : at;
+    return w->heartbeat_at < at ? w->heartbeat_at : at;
+}
+
+/* The loop's wait: until the first deadline, rounded up to a millisecond. */
+static int wait_ms(const struct worker *w)
+{
+    uint64_t at = first_deadline(w), now = loop_clock();
+
+    if (at == NEVER)
+        return -1;
+    if (at <= now)
+        return 0;
+    return (int)((at - now + 999) / 1000 < 60000 ? (at - now + 999) / 1000 : 60000);
+}
+
+static void run_deadlines(struct worker *w)
+{
+    uint64_t now = w->loop.now;
+
+    if (w->timeouts_at <= now)
+        w->timeouts_at = conn_expire(w, now);
+    if (w->pause_until <= now)
+        resume_accepting(w);
+    if (w->drain_until <= now) {
+        w->drain_until = NEVER;
+        log_warn(&w->log, "%u clients did not take their replies in time, closing them",
+                 w->n_conns);
+        conn_close_all(w);
+    }
+    if (w->heartbeat_at <= now) {
+        stat_add(w, heartbeat, 1);
+        w->heartbeat_at = now + w->heartbeat_every;
+    }
 }
 
 /* --- stopping ------------------------------------------------------------- */
@@ -191,18 +149,9 @@ void worker_conn_closed(struct worker *w)
     stat_set(w, open, w->n_conns);
     if (w->n_conns > 0)
         return;
-    stat_set(w, idle_since, now_usec(w));
+    stat_set(w, idle_since, w->loop.now);
     if (w->stopping || w->inetd)
-        sd_event_exit(w->event, 0);
-}
-
-static int on_drain_limit(sd_event_source *s, uint64_t usec, void *userdata)
-{
-    struct worker *w = userdata;
-
-    log_warn(&w->log, "%u clients did not take their replies in time, closing them", w->n_conns);
-    conn_close_all(w);
-    return 0;
+        w->quit = true;
 }
 
 /* Stop accepting, answer what clients already sent, close, end the loop. */
@@ -210,7 +159,6 @@ static void worker_stop(struct worker *w)
 {
     if (w->stopping)
         return;
-    w->stopping = true;
     /* Clients already in the backlog connected before the stop: serve them
      * too, or closing the listener would reset them (in fallback mode; a
      * passed socket keeps its backlog for the next start anyway). */
@@ -218,12 +166,12 @@ static void worker_stop(struct worker *w)
     for (unsigned i = 0; i < w->srv->listeners.n && !w->accept_paused; i++)
         conn_accept(w, w->srv->listeners.l[i].fd);
     pthread_mutex_unlock(&w->srv->lock);
+    w->stopping = true;
     unwatch_listeners(w);
-    sd_event_add_time(w->event, &w->drain_limit, CLOCK_MONOTONIC, now_usec(w) + DRAIN_LIMIT,
-                      TIMER_ACCURACY, on_drain_limit, w);
+    w->drain_until = w->loop.now + DRAIN_LIMIT;
     conn_drain_all(w);
     if (w->n_conns == 0)
-        sd_event_exit(w->event, 0);
+        w->quit = true;
 }
 
 /* --- the mailbox ---------------------------------------------------------- */
@@ -239,33 +187,35 @@ static int apply_config(struct worker *w, const struct config *cfg)
     w->reply = reply;
     w->cfg = *cfg;
     w->log.max_level = cfg->log_level;
-    worker_deadline(w, now_usec(w)); /* the timeouts may have changed: look again now */
+    w->timeouts_at = w->loop.now; /* the timeouts may have changed: look again now */
     return 0;
 }
 
 static void rewatch_listeners(struct worker *w)
 {
-    int r;
-
     unwatch_listeners(w);
     pthread_mutex_lock(&w->srv->lock);
-    r = watch_listeners(w, &w->srv->listeners);
+    if (!w->accept_paused)
+        watch_listeners(w);
     pthread_mutex_unlock(&w->srv->lock);
-    if (r < 0)
-        log_err(&w->log, "cannot watch the listening sockets: %s", strerror(-r));
-    if (w->accept_paused)
-        set_accepting(w, SD_EVENT_OFF);
     server_worker_acked(w->srv);
 }
 
-static int on_mail(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+/* The knock only wakes the loop: the mail is read between wakeups, so that
+ * nothing it does (a stop closes connections) can pull a connection from
+ * under a batch of ready ones. */
+static void on_mail(struct watch *watch, uint32_t events)
 {
-    struct worker *w = userdata;
-    struct config cfg;
     eventfd_t knocks;
+
+    (void)!eventfd_read(watch->fd, &knocks);
+}
+
+static void read_mail(struct worker *w)
+{
+    struct config cfg;
     unsigned mail;
 
-    (void)!eventfd_read(fd, &knocks);
     pthread_mutex_lock(&w->mail_lock);
     mail = w->mail;
     w->mail = 0;
@@ -279,7 +229,6 @@ static int on_mail(sd_event_source *s, int fd, uint32_t revents, void *userdata)
         rewatch_listeners(w);
     if (mail & MAIL_STOP)
         worker_stop(w);
-    return 0;
 }
 
 void worker_post(struct worker *w, unsigned mail, const struct config *cfg)
@@ -294,13 +243,19 @@ void worker_post(struct worker *w, unsigned mail, const struct config *cfg)
 
 /* --- lifecycle ------------------------------------------------------------ */
 
-static int add_timer(struct worker *w, sd_event_source **s, sd_event_time_handler_t fn)
+int worker_run_once(struct worker *w, int max_wait_ms)
 {
-    int r = sd_event_add_time(w->event, s, CLOCK_MONOTONIC, UINT64_MAX, TIMER_ACCURACY, fn, w);
+    int wait = wait_ms(w);
+    int r;
 
+    if (max_wait_ms >= 0 && (wait < 0 || wait > max_wait_ms))
+        wait = max_wait_ms;
+    r = loop_run_once(&w->loop, wait);
     if (r < 0)
         return r;
-    return sd_event_source_set_enabled(*s, SD_EVENT_OFF);
+    read_mail(w);
+    run_deadlines(w);
+    return 0;
 }
 
 int worker_new(struct worker **out, struct server *srv, const struct config *cfg,
@@ -314,8 +269,8 @@ int worker_new(struct worker **out, struct server *srv, const struct config *cfg
     w->srv = srv;
     w->log = *log;
     w->cfg = *cfg;
-    w->accept_epfd = -1;
-    w->shared_accept = srv->n_workers > 1;
+    w->loop.epfd = -1;
+    w->timeouts_at = w->pause_until = w->drain_until = w->heartbeat_at = NEVER;
     tlist_init(&w->idle);
     tlist_init(&w->partial);
     tlist_init(&w->linger);
@@ -323,27 +278,19 @@ int worker_new(struct worker **out, struct server *srv, const struct config *cfg
     w->mail_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     r = w->mail_fd < 0 ? -errno : reply_new(&w->reply, cfg->greeting);
     if (r >= 0)
-        r = sd_event_new(&w->event);
+        r = loop_init(&w->loop);
     if (r >= 0)
-        r = sd_event_add_io(w->event, &w->mail_src, w->mail_fd, EPOLLIN, on_mail, w);
-    if (r >= 0)
-        r = add_timer(w, &w->timeouts, on_timeouts);
-    if (r >= 0)
-        r = add_timer(w, &w->accept_pause, on_accept_pause_end);
-    if (r >= 0 && watchdog_usec > 0) {
-        w->heartbeat_every = watchdog_usec / 4;
-        r = sd_event_add_time_relative(w->event, &w->heartbeat, CLOCK_MONOTONIC, w->heartbeat_every,
-                                       TIMER_ACCURACY, on_heartbeat, w);
-        if (r >= 0)
-            r = sd_event_source_set_enabled(w->heartbeat, SD_EVENT_ON);
-    }
-    if (r >= 0)
-        r = watch_listeners(w, &srv->listeners);
+        r = loop_add(&w->loop, &w->mail_watch, w->mail_fd, EPOLLIN, on_mail);
     if (r < 0) {
         worker_free(w);
         return r;
     }
-    stat_set(w, idle_since, now_usec(w));
+    if (watchdog_usec > 0) {
+        w->heartbeat_every = watchdog_usec / 4;
+        w->heartbeat_at = w->loop.now + w->heartbeat_every;
+    }
+    watch_listeners(w);
+    stat_set(w, idle_since, w->loop.now);
     *out = w;
     return 0;
 }
@@ -357,10 +304,14 @@ int worker_adopt(struct worker *w, int fd)
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
-    int r = sd_event_loop(w->event);
 
-    if (r < 0)
-        log_err(&w->log, "a worker's event loop failed: %s", strerror(-r));
+    while (!w->quit) {
+        int r = worker_run_once(w, -1);
+        if (r < 0) {
+            log_err(&w->log, "a worker's event loop failed: %s", strerror(-r));
+            break;
+        }
+    }
     server_worker_done(w->srv);
     return NULL;
 }
@@ -389,12 +340,7 @@ struct worker *worker_free(struct worker *w)
         return NULL;
     conn_close_all(w);
     unwatch_listeners(w);
-    sd_event_source_disable_unref(w->timeouts);
-    sd_event_source_disable_unref(w->accept_pause);
-    sd_event_source_disable_unref(w->drain_limit);
-    sd_event_source_disable_unref(w->heartbeat);
-    sd_event_source_disable_unref(w->mail_src);
-    sd_event_unref(w->event);
+    loop_done(&w->loop);
     reply_unref(w->reply);
     if (w->mail_fd >= 0)
         close(w->mail_fd);

@@ -1,7 +1,7 @@
-/* svr-worker.h - a worker: one thread with an sd-event loop of its own that
- * accepts on the shared listeners and serves its connections, with their
- * timeout lists, its copy of the configuration and its figures. The main
- * thread reaches it only through its mailbox. */
+/* svr-worker.h - a worker: one thread with an epoll loop of its own (loop.h)
+ * that accepts on the shared listeners and serves its connections, with
+ * their timeout lists, its copy of the configuration and its figures. The
+ * main thread reaches it only through its mailbox. */
 #ifndef HELLO_SVR_WORKER_H
 #define HELLO_SVR_WORKER_H
 
@@ -10,9 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <systemd/sd-event.h>
-
 #include "log.h"
+#include "loop.h"
 #include "svr-config.h"
 #include "svr-listen.h"
 #include "tlist.h"
@@ -50,27 +49,34 @@ enum worker_mail {
     MAIL_STOP = 1 << 2,      /* stop accepting, answer what is owed, end the thread */
 };
 
+/* A listener as one worker watches it. */
+struct acceptor {
+    struct watch watch;
+    struct worker *w;
+};
+
 struct worker {
     struct server *srv;
     struct logger log; /* this thread's copy: a reload changes the level */
     struct config cfg; /* this thread's copy of the configuration in force */
-    sd_event *event;
-    bool shared_accept; /* several workers: accept through accept_epfd */
-    int accept_epfd;    /* the listeners with EPOLLEXCLUSIVE: one worker wakes per client */
-    sd_event_source *accept_src[LISTENERS_MAX];
-    unsigned n_accept_src;
-    sd_event_source *accept_pause; /* re-enables accepting after EMFILE */
-    sd_event_source *timeouts;     /* fires at the first deadline of the lists */
-    sd_event_source *drain_limit;  /* ends a stop that takes too long */
-    sd_event_source *heartbeat;    /* the watchdog's proof of life */
+    struct loop loop;
+    struct acceptor acceptors[LISTENERS_MAX];
+    unsigned n_accept; /* listeners watched now */
+    struct watch mail_watch;
+    /* Deadlines (CLOCK_MONOTONIC µs, UINT64_MAX: none); the loop sleeps
+     * until the first of them. */
+    uint64_t timeouts_at;  /* the first deadline of the lists below */
+    uint64_t pause_until;  /* accepting resumes after EMFILE */
+    uint64_t drain_until;  /* a stop closes whoever is left */
+    uint64_t heartbeat_at; /* the watchdog's next proof of life */
     uint64_t heartbeat_every;
-    sd_event_source *mail_src;
-    struct reply *reply;  /* the greeting, as a block of reply lines */
-    struct tlist idle;    /* open connections, by last progress */
-    struct tlist partial; /* connections with an unfinished message */
-    struct tlist linger;  /* closing connections, reading what is left */
-    unsigned n_conns;     /* open (and lingering) connections */
+    struct reply *reply;   /* the greeting, as a block of reply lines */
+    struct tlist idle;     /* open connections, by last progress */
+    struct tlist partial;  /* connections with an unfinished message */
+    struct tlist linger;   /* closing connections, reading what is left */
+    unsigned n_conns;      /* open (and lingering) connections */
     bool stopping;
+    bool quit;             /* the loop ends after this wakeup */
     bool inetd;            /* serving one passed connection, then done */
     bool accept_paused;    /* out of descriptors: see pause_accepting() */
     uint64_t pause_logged; /* when that was last said */
@@ -91,6 +97,9 @@ int worker_new(struct worker **out, struct server *srv, const struct config *cfg
 /* Serves fd, an already connected socket, as the one connection (inetd mode). */
 int worker_adopt(struct worker *w, int fd);
 int worker_start(struct worker *w);
+/* One wakeup of the loop and what falls due; the thread's body, and the
+ * tests' way to drive a worker by hand. */
+int worker_run_once(struct worker *w, int max_wait_ms);
 void worker_join(struct worker *w);
 struct worker *worker_free(struct worker *w);
 

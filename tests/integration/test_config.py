@@ -13,6 +13,7 @@ DEFAULTS = {
     ("server", "backlog"): "128",
     ("server", "exit_on_idle"): "0",
     ("server", "workers"): "0",
+    ("server", "proxy_protocol"): "no",
     ("log", "level"): "info",
     ("log", "messages"): "no",
 }

@@ -103,7 +103,7 @@ static int client(const struct fixture *f)
 static void spin(struct fixture *f)
 {
     for (int i = 0; i < 20; i++)
-        if (sd_event_run(f->w->event, 10 * 1000) < 0)
+        if (worker_run_once(f->w, 10) < 0)
             fail_msg("event loop failed");
 }
 
