@@ -110,12 +110,10 @@ static int v1_finish(const uint8_t *p, size_t end, enum v1_proto proto, const si
         if (port[k] > 65535)
             return -EPROTO;
     }
-    if (v1_addr(proto, p + start[0], stop[0] - start[0], (uint16_t)port[0], &h->src,
-                &h->src_len) < 0 ||
-        v1_addr(proto, p + start[1], stop[1] - start[1], (uint16_t)port[1], &h->dst,
-                &h->dst_len) < 0)
+    if (v1_addr(proto, p + start[0], stop[0] - start[0], (uint16_t)port[0], &h->src, &h->src_len))
         return -EPROTO;
-    return 0;
+    return v1_addr(proto, p + start[1], stop[1] - start[1], (uint16_t)port[1], &h->dst,
+                   &h->dst_len);
 }
 
 static int parse_v1(const uint8_t *p, size_t len, struct proxy_header *h)
@@ -126,7 +124,7 @@ static int parse_v1(const uint8_t *p, size_t len, struct proxy_header *h)
 
     for (size_t i = 0; i < len; i++) {
         uint8_t c = p[i];
-        bool can_end; /* whether the line may end before byte i */
+        bool can_end; /* whether byte i may be the CR that ends the line */
 
         if (i == PROXY_V1_MAX - 1)
             return -EMSGSIZE; /* no room left for a CR LF */
@@ -212,16 +210,21 @@ static unsigned be16(const uint8_t *p)
     return (unsigned)p[0] << 8 | p[1];
 }
 
-/* CRC32C (Castagnoli, reflected) of p[0..n) with the 4 bytes at skip read as
- * zeros, as the PP2_TYPE_CRC32C TLV is computed. */
+/* CRC32C (Castagnoli, reflected: 0x82F63B78) of p[0..n) with the 4 bytes at
+ * skip read as zeros, as the PP2_TYPE_CRC32C TLV is computed; four bits a step. */
 static uint32_t crc32c_skip(const uint8_t *p, size_t n, size_t skip)
 {
+    static const uint32_t nibble[16] = {
+        0x00000000, 0x105EC76F, 0x20BD8EDE, 0x30E349B1, 0x417B1DBC, 0x5125DAD3,
+        0x61C69362, 0x7198540D, 0x82F63B78, 0x92A8FC17, 0xA24BB5A6, 0xB21572C9,
+        0xC38D26C4, 0xD3D3E1AB, 0xE330A81A, 0xF36E6F75,
+    };
     uint32_t crc = 0xFFFFFFFF;
 
     for (size_t i = 0; i < n; i++) {
         crc ^= i >= skip && i < skip + 4 ? 0 : p[i];
-        for (int b = 0; b < 8; b++)
-            crc = (crc >> 1) ^ (0x82F63B78 & (0U - (crc & 1)));
+        crc = (crc >> 4) ^ nibble[crc & 0xF];
+        crc = (crc >> 4) ^ nibble[crc & 0xF];
     }
     return ~crc;
 }

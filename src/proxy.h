@@ -25,9 +25,9 @@ enum proxy_version {
  * TCP segment every host must take, in which the specification means both
  * formats to fit. A caller that holds PROXY_HEADER_MAX bytes always has an
  * answer other than 0. */
-#define PROXY_V1_MAX      107
-#define PROXY_V2_LEN_MAX  520
-#define PROXY_HEADER_MAX  (16 + PROXY_V2_LEN_MAX)
+#define PROXY_V1_MAX     107
+#define PROXY_V2_LEN_MAX 520
+#define PROXY_HEADER_MAX (16 + PROXY_V2_LEN_MAX)
 
 struct proxy_header {
     enum proxy_version version;

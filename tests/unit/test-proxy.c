@@ -22,7 +22,8 @@
 
 #define MESSAGE "Hello from client\n" /* the client's bytes after a header */
 
-static const uint8_t SIG[12] = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
+static const uint8_t SIG[12] = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D,
+                                0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
 
 /* --- helpers --------------------------------------------------------------- */
 
@@ -31,8 +32,7 @@ static const uint8_t SIG[12] = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 
  * answers are 0 up to some length and the same answer from there on, and that
  * the header is written only with a positive answer. Returns that length (len
  * + 1 when every answer is 0) and the answer in *r; h gets the header. */
-static size_t decide(const void *buf, size_t len, unsigned versions, int *r,
-                     struct proxy_header *h)
+static size_t decide(const void *buf, size_t len, unsigned versions, int *r, struct proxy_header *h)
 {
     struct proxy_header poison, out;
     size_t at = len + 1;
@@ -344,10 +344,10 @@ static void test_v1_bad_protocol(void **state)
 static void test_v1_bad_ipv4(void **state)
 {
     static const char *const bad[] = {
-        "PROXY TCP4 256.1.1.1 5.6.7.8 1 2\r\n",   "PROXY TCP4 1.2.3 5.6.7.8 1 2\r\n",
-        "PROXY TCP4 1.2.3.4.5 5.6.7.8 1 2\r\n",   "PROXY TCP4 1..2.3 5.6.7.8 1 2\r\n",
-        "PROXY TCP4 .1.2.3 5.6.7.8 1 2\r\n",      "PROXY TCP4 1.2.3.4. 5.6.7.8 1 2\r\n",
-        "PROXY TCP4 1.2.3.4 5.6.7.256 1 2\r\n",   "PROXY TCP4 1.2.3.4 5.6.7 1 2\r\n",
+        "PROXY TCP4 256.1.1.1 5.6.7.8 1 2\r\n", "PROXY TCP4 1.2.3 5.6.7.8 1 2\r\n",
+        "PROXY TCP4 1.2.3.4.5 5.6.7.8 1 2\r\n", "PROXY TCP4 1..2.3 5.6.7.8 1 2\r\n",
+        "PROXY TCP4 .1.2.3 5.6.7.8 1 2\r\n",    "PROXY TCP4 1.2.3.4. 5.6.7.8 1 2\r\n",
+        "PROXY TCP4 1.2.3.4 5.6.7.256 1 2\r\n", "PROXY TCP4 1.2.3.4 5.6.7 1 2\r\n",
         "PROXY TCP4 1.2.3.4 5.6.7.8. 1 2\r\n",
     };
 
@@ -501,9 +501,9 @@ static void test_v1_longest_ipv6_field(void **state)
     (void)state;
     v1_ok("PROXY TCP6 ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255 ::1 1 2\r\n", &h);
     assert_tcp(&h, AF_INET6, "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:1", "[::1]:2");
-    assert_int_equal(v1_err("PROXY TCP6 0ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255 ::1 1 2\r\n",
-                            -EPROTO),
-                     57);
+    assert_int_equal(
+        v1_err("PROXY TCP6 0ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255 ::1 1 2\r\n", -EPROTO),
+        57);
 }
 
 static void test_v1_every_prefix_needs_more(void **state)
@@ -544,8 +544,8 @@ static void test_v1_when_only_v2(void **state)
 {
     (void)state;
     assert_int_equal(expect_err("PROXY UNKNOWN\r\n", 15, PROXY_V2, -EPROTONOSUPPORT), 1);
-    assert_int_equal(expect_err("PROXY TCP4 1.2.3.4 5.6.7.8 1 2\r\n", 32, PROXY_V2, -EPROTONOSUPPORT),
-                     1);
+    assert_int_equal(
+        expect_err("PROXY TCP4 1.2.3.4 5.6.7.8 1 2\r\n", 32, PROXY_V2, -EPROTONOSUPPORT), 1);
     assert_int_equal(expect_err("PROXY UNKNOWN\r\n", 15, 0, -EPROTONOSUPPORT), 1);
 }
 
@@ -744,9 +744,9 @@ static void test_v2_bad_tlvs(void **state)
  * alone, then NOOP "ab", CRC32C, ALPN "h2" (checksums made with another
  * implementation). */
 static const uint8_t crc_alone[] = {
-    0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A, 0x21, 0x11, 0x00, 19,
-    192,  0,    2,    1,    198,  51,   100,  1,    0xDC, 0x04, 0x1F, 0x90, 0x03, 0x00, 0x04, 0x19,
-    0x27, 0x76, 0x29,
+    0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A,
+    0x21, 0x11, 0x00, 19,   192,  0,    2,    1,    198,  51,   100,  1,
+    0xDC, 0x04, 0x1F, 0x90, 0x03, 0x00, 0x04, 0x19, 0x27, 0x76, 0x29,
 };
 static const uint8_t crc_among[] = {
     0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A, 0x21, 0x11, 0x00,
@@ -838,11 +838,9 @@ static void test_v2_block_too_short_for_family(void **state)
         size_t need = cases[i].need;
 
         /* refused from the length field on, without waiting for the block */
-        assert_int_equal(expect_err(b, v2(b, 0x21, cases[i].fam, body, need - 1), PROXY_V2,
-                                    -EPROTO),
-                         16);
-        assert_int_equal(expect_err(b, v2(b, 0x21, cases[i].fam, body, 0), PROXY_V2, -EPROTO),
-                         16);
+        assert_int_equal(
+            expect_err(b, v2(b, 0x21, cases[i].fam, body, need - 1), PROXY_V2, -EPROTO), 16);
+        assert_int_equal(expect_err(b, v2(b, 0x21, cases[i].fam, body, 0), PROXY_V2, -EPROTO), 16);
         expect_ok(b, v2(b, 0x21, cases[i].fam, body, need), PROXY_V2, &h);
         assert_false(h.local);
     }
