@@ -306,10 +306,12 @@ static void log_message(struct conn *c, const struct frame_msg *m)
     char text[LOG_MESSAGE_MAX], escaped[4 * LOG_MESSAGE_MAX + 4], peer[ADDR_STRLEN];
     size_t n = c->logged, tail = m->tail_len;
 
-    memcpy(text, c->head, n);
+    if (n > 0)
+        memcpy(text, c->head, n);
     if (tail > sizeof text - n)
         tail = sizeof text - n;
-    memcpy(text + n, m->tail, tail);
+    if (tail > 0) /* a message flushed whole at EOF has no tail in this read */
+        memcpy(text + n, m->tail, tail);
     n += tail;
     escape_bytes(escaped, sizeof escaped, text, n);
     peer_name(&c->peer, peer, sizeof peer);
