@@ -22,12 +22,23 @@ static int parse_port(const char *s, uint16_t *port)
     return 0;
 }
 
+/* A host name is letters, digits, '-', '.' and '_' (DNS names and IPv4
+ * literals); IPv6 literals come in brackets and are checked by inet_pton. */
+static bool host_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '.' || c == '_' || c == ':';
+}
+
 static int copy_host(char *dst, const char *src, size_t n)
 {
     if (n == 0)
         return -EINVAL;
     if (n >= ADDR_HOST_MAX)
         return -ENAMETOOLONG;
+    for (size_t i = 0; i < n; i++)
+        if (!host_char(src[i]))
+            return -EINVAL;
     memcpy(dst, src, n);
     dst[n] = '\0';
     return 0;

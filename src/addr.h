@@ -9,7 +9,9 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#define ADDR_HOST_MAX 256 /* a DNS name is at most 253 bytes */
+/* A host name of up to 180 bytes: "listen = HOST:PORT" must fit in a line of
+ * the config file (198 characters), so that hellod -t prints what it reads. */
+#define ADDR_HOST_MAX 181
 #define ADDR_PATH_MAX (sizeof(((struct sockaddr_un *)0)->sun_path))
 #define ADDR_STRLEN   (ADDR_PATH_MAX + 8) /* room for any formatted address */
 

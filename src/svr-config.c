@@ -137,6 +137,8 @@ static int set_greeting(char *dst, const char *value, const char *key, struct co
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)value[i] < 0x20 || value[i] == 0x7f)
             return fail(err, key, "must not contain control characters");
+    if (value[0] == ';' || value[0] == '#') /* it would read back as a comment */
+        return fail(err, key, "must not begin with ; or #");
     memcpy(dst, value, n + 1);
     return 0;
 }
@@ -272,6 +274,7 @@ struct load {
     unsigned line;         /* the line inih is at */
     unsigned seen[N_KEYS]; /* the line each key was set on, to refuse it twice */
     bool continuation;     /* the line is indented: inih continues the last key */
+    bool any_key;          /* a key was read: an indented line can continue it */
     bool failed;
 };
 
@@ -312,7 +315,9 @@ static char *read_line(char *str, int num, void *stream)
         ;
     if (strchr(";#\r\n", *p))
         ld->continuation = false; /* a comment or a blank line */
-    if (*p == '[') {
+    /* inih reads an indented line after a key as a continuation, even one
+     * that begins with '[' (an IPv6 address): only other lines are sections. */
+    if (*p == '[' && !(ld->continuation && ld->any_key)) {
         const char *close = strchr(p, ']');
         if (close && !is_known_section(p + 1, (size_t)(close - p - 1))) {
             fail(ld->err, NULL, "unknown section [%.*s]",
@@ -373,6 +378,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
         return 0;
     }
     ld->seen[k - keys] = ld->line;
+    ld->any_key = true;
     return 1;
 }
 

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -40,6 +41,8 @@
 #define LOG_MESSAGE_MAX 256
 /* The most one wakeup writes to one client, for fairness. */
 #define WRITE_BATCH (256 * 1024)
+/* At a stop, the most read from one client that is still sending. */
+#define DRAIN_READ_MAX (16 * 1024 * 1024)
 
 struct reply {
     unsigned refs;
@@ -78,6 +81,7 @@ struct conn {
     uint16_t logged;  /* bytes of an unfinished message kept in .head */
     char *head;       /* its first bytes, only when messages are logged */
     bool proxy_wait;  /* the PROXY header has yet to come */
+    bool stopped;     /* ended by our stop, not the client: linger at close */
     uint16_t hdr_len; /* bytes of it kept in .hdr */
     char *hdr;        /* only while a header spans reads */
     union peer peer;  /* the client: from accept(), or from the PROXY header */
@@ -202,14 +206,24 @@ static void set_events(struct conn *c)
         want |= EPOLLIN;
     if (output_pending(c))
         want |= EPOLLOUT;
+    /* message_timeout waits for the client's next byte; while we are the
+     * ones not reading (the client is not taking its replies), it stops, and
+     * starts again from now once we read again. */
+    if (c->state == CONN_OPEN && frame_pending(&c->framer)) {
+        if (!(want & EPOLLIN))
+            tnode_unlink(&c->partial);
+        else if (!tnode_linked(&c->partial))
+            touch(c->w, &c->w->partial, &c->partial, c->w->cfg.message_timeout);
+    }
     loop_set_events(&c->w->loop, &c->watch, want);
 }
 
-/* Everything owed is sent: close, or linger after an error line. Returns
- * false when the connection is gone. */
+/* Everything owed is sent: close, or linger when the client may still be
+ * sending (after an error line, or when our stop ended the connection).
+ * Returns false when the connection is gone. */
 static bool conn_finish(struct conn *c)
 {
-    if (c->state != CONN_FAILED) {
+    if (c->state != CONN_FAILED && !c->stopped) {
         conn_free(c);
         return false;
     }
@@ -706,12 +720,26 @@ uint64_t conn_expire(struct worker *w, uint64_t now)
     return next;
 }
 
+/* Reads what the client sent before the stop (up to DRAIN_READ_MAX).
+ * Returns false when the connection is gone. */
+static bool drain_input(struct conn *c)
+{
+    for (size_t read = 0; read < DRAIN_READ_MAX && c->state == CONN_OPEN;
+         read += sizeof c->w->rbuf) {
+        int waiting = 0;
+
+        if (ioctl(conn_fd(c), FIONREAD, &waiting) < 0 || waiting == 0)
+            return true;
+        if (!conn_read(c))
+            return false;
+    }
+    return true;
+}
+
 void conn_drain_all(struct worker *w)
 {
     struct tnode *n, *next;
 
-    while (!tlist_empty(&w->linger))
-        conn_free(conn_of(tlist_first(&w->linger), idle));
     /* Writing moves a connection to the tail, where the walk meets it again
      * no longer open; so each is drained once and the walk ends. */
     for (n = w->idle.head.next; n != &w->idle.head; n = next) {
@@ -720,8 +748,9 @@ void conn_drain_all(struct worker *w)
         next = n->next;
         if (c->state != CONN_OPEN)
             continue;
-        if (!conn_read(c) || c->state != CONN_OPEN)
+        if (!drain_input(c) || c->state != CONN_OPEN)
             continue;
+        c->stopped = true;
         conn_eof(c);
     }
 }
