@@ -383,6 +383,17 @@ def write_config(path, sections_or_text):
 
 # --- hellod ---------------------------------------------------------------------
 
+# A sanitizer's report (hellod or hello-cli built with --enable-sanitizers):
+# the test fails, whatever else it saw.
+SANITIZER_RE = re.compile(r"ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error:|"
+                          r"SUMMARY: \w+Sanitizer")
+
+
+def _check_sanitizers(what, text):
+    assert not SANITIZER_RE.search(text), "a sanitizer reported a problem in %s:\n%s" % (
+        what, text)
+
+
 _LISTEN_RE = re.compile(
     r"^(?:<\d>)?(?:hellod: )?listening on (\S+)( \(from the service manager\))?$", re.M)
 
@@ -483,15 +494,19 @@ class Hellod:
     def __exit__(self, exc_type, exc, tb):
         if exc_type is not None and self.proc is not None:
             diag("hellod's stderr:\n" + self.log())
-        self.close()
+        log = self.close()
+        if exc_type is None and log is not None:
+            _check_sanitizers("hellod", log)
         return False
 
     def close(self):
+        """Stops hellod if it runs; returns its stderr (or None if never started)."""
         if self.proc is not None and self.proc.poll() is None:
             try:
                 self.stop(timeout=5)
             except AssertionError:
                 pass
+        log = self.log() if self.proc is not None else None
         if self._stop_w is not None:
             os.write(self._stop_w, b"x")
             self._thread.join(2)
@@ -504,6 +519,7 @@ class Hellod:
             if hasattr(self, f):
                 getattr(self, f).close()
         shutil.rmtree(self.tmp, ignore_errors=True)
+        return log
 
     # the notify socket
     def notify_lines(self):
@@ -833,12 +849,14 @@ def seeds_client(addr, message=b"Hello from client", timeout=5.0):
 
 def _run(cmd, input, timeout, env):
     try:
-        return subprocess.run(cmd, input=_to_bytes(input) if input is not None else None,
-                              stdin=None if input is not None else subprocess.DEVNULL,
-                              capture_output=True, timeout=timeout, env=_clean_env(env))
+        r = subprocess.run(cmd, input=_to_bytes(input) if input is not None else None,
+                           stdin=None if input is not None else subprocess.DEVNULL,
+                           capture_output=True, timeout=timeout, env=_clean_env(env))
     except subprocess.TimeoutExpired as e:
         raise AssertionError("%s did not finish within %gs; stderr: %r"
                              % (" ".join(cmd), timeout, e.stderr)) from None
+    _check_sanitizers(os.path.basename(cmd[0]), r.stderr.decode("utf-8", "backslashreplace"))
+    return r
 
 
 def run_cli(args, input=None, timeout=10.0, env=None):

@@ -1,0 +1,454 @@
+#!/bin/bash
+# e2e.sh - hellod under a real systemd, as an administrator uses it. Runs as
+# root inside the container that tests/systemd/sandbox.sh boots, after
+# `make install DESTDIR=` of the build has been copied into it; installed
+# there as /root/hellod-e2e by `make check-systemd`.
+#
+# Every step prints "ok N - what" or "not ok N - what", with what it saw when
+# it fails; the last line is "N passed, N failed". Waits are polls with a
+# deadline, never sleeps that guess how long something takes.
+#
+# Environment (from make check-systemd): HELLOD, HELLO_CLI, HELLOD_CONF,
+# HELLOD_UNITDIR, HELLOD_CATALOGDIR: the installed paths of this build.
+set -u
+HELLOD=${HELLOD:-/usr/local/sbin/hellod}
+HELLO_CLI=${HELLO_CLI:-/usr/local/bin/hello-cli}
+CONF=${HELLOD_CONF:-/usr/local/etc/hellod.conf}
+UNITDIR=${HELLOD_UNITDIR:-/lib/systemd/system}
+CATALOGDIR=${HELLOD_CATALOGDIR:-/usr/lib/systemd/catalog}
+
+MSGID_STARTED=d9bec0ebe838458d98bc243160a4d5e4
+MSGID_STOPPED=6eed13871ddd46b2b6b5f1d2be9bb7d8
+MSGID_RELOADED=9e684be7890c4bd1af3849f9d00746f0
+MSGID_RELOAD_FAILED=53bd9cf9f6454e0f914cecbfdbcee0b4
+MSGID_CONFIG_ERROR=79164b19ea234518969f6f69916427e2
+MSGID_IDLE_EXIT=6072ccd9562b475281fc6a74467e748d
+PORT=8080 INETD_PORT=8081
+DEFAULT_GREETING='Hello from server'
+
+passed=0 failed=0 n=0
+T0=$(date +%s.%N)
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"; jobs -p | xargs -r kill 2>/dev/null' EXIT
+
+section() { printf '\n# %s\n' "$*"; }
+pass() {
+    n=$((n + 1)) passed=$((passed + 1))
+    printf 'ok %d - %s\n' "$n" "$1"
+}
+# fail WHAT SAW: SAW is printed indented, one "#   " line per line.
+fail() {
+    n=$((n + 1)) failed=$((failed + 1))
+    printf 'not ok %d - %s\n' "$n" "$1"
+    printf '%s\n' "${2:-(nothing)}" | head -n 30 | cut -c1-400 | sed 's/^/#   saw: /'
+}
+# expect WHAT WANT GOT
+expect() {
+    if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "'$3' (wanted '$2')"; fi
+}
+# expect_match WHAT EXTENDED-REGEX TEXT
+expect_match() {
+    if grep -Eq -- "$2" <<<"$3"; then pass "$1"; else fail "$1" "$3"; fi
+}
+elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# poll SECONDS COMMAND...: true as soon as COMMAND is, false at the deadline.
+poll() {
+    local deadline=$((${EPOCHREALTIME/./} + $1 * 1000000))
+    shift
+    until "$@"; do
+        [ "${EPOCHREALTIME/./}" -lt "$deadline" ] || return 1
+        sleep 0.05
+    done
+}
+state() { systemctl show -p ActiveState --value "$1"; }
+is_state() { [ "$(state "$1")" = "$2" ]; }
+main_pid() { systemctl show -p MainPID --value hellod.service; }
+
+# The journal: a mark is "now"; later searches read only what journald got
+# after it. (Not a cursor: on systemd 252, --after-cursor with matches skips
+# the first match when the cursor's own entry does not match.)
+mark() { echo "@$EPOCHREALTIME"; }
+# journal_after MARK [journalctl ARGS...]
+journal_after() {
+    local since=$1
+    shift
+    journalctl -q --no-pager --since="$since" "$@"
+}
+# journal_has MARK UNIT MESSAGE_ID TEXT-REGEX: the unit logged it with that id.
+journal_has() {
+    journal_after "$1" -u "$2" MESSAGE_ID="$3" -o cat | grep -Eq -- "$4"
+}
+# wait_journal SECONDS MARK UNIT MESSAGE_ID TEXT-REGEX
+wait_journal() {
+    local s=$1
+    shift
+    poll "$s" journal_has "$@"
+}
+
+cli() { "$HELLO_CLI" -t 10s "$@" 2>&1; }
+# set_key KEY VALUE: uncomment or change KEY in the configuration file, as an
+# administrator editing it would; "set_key KEY" comments it out again.
+set_key() {
+    if [ $# = 2 ]; then
+        sed -i -E "s|^;?$1 = .*|$1 = $2|" "$CONF"
+    else
+        sed -i -E "s|^$1 = (.*)|;$1 = \\1|" "$CONF"
+    fi
+}
+key_line() { grep -n -E "^$1 = " "$CONF" | cut -d: -f1; }
+
+# reload_ok: systemctl reload, and wait until hellod says it reloaded. With
+# systemd 252, ExecReload= returns once kill(1) has sent SIGHUP.
+reload_and_wait() { # MSGID TEXT-REGEX
+    local c
+    c=$(mark)
+    systemctl reload hellod.service || return 1
+    wait_journal 10 "$c" hellod.service "$1" "$2"
+}
+
+section "setup: $(systemctl --version | head -n 1), $("$HELLOD" --version)"
+if [ -f "$CONF" ] && [ "$(stat -c %a "$CONF")" = 644 ]; then
+    pass "the configuration file $CONF is installed, mode 0644"
+else
+    fail "the configuration file $CONF is installed, mode 0644" "$(ls -l "$CONF" 2>&1)"
+fi
+missing=''
+for f in "$UNITDIR"/{hellod.socket,hellod.service,hellod-inetd.socket,hellod-inetd@.service} \
+    "$CATALOGDIR/hellod.catalog"; do
+    [ -f "$f" ] || missing+="$f "
+done
+expect "the units and the catalog are installed" "" "$missing"
+# As a package's install script does: the catalog into journalctl's database.
+out=$(journalctl --update-catalog 2>&1 && journalctl --list-catalog 2>&1 | grep -i hellod)
+expect_match "journalctl --update-catalog takes hellod.catalog" "$MSGID_STARTED .*hellod started" "$out"
+missing=$(ldd "$HELLOD" "$HELLO_CLI" 2>&1 | grep 'not found')
+expect "hellod and hello-cli find their libraries" "" "$missing"
+# For the peer field of step 2: log each message.
+set_key messages yes
+
+# ---------------------------------------------------------------------------
+section "1. systemctl start hellod.socket: the first client starts hellod"
+expect "hellod.socket is not active before" inactive "$(state hellod.socket)"
+out=$(systemctl start hellod.socket 2>&1)
+expect "systemctl start hellod.socket succeeds" "" "$out"
+expect "hellod.socket is active" active "$(state hellod.socket)"
+expect "hellod.service is not running before the first client" inactive "$(state hellod.service)"
+expect "hello-cli gets the greeting" "$DEFAULT_GREETING" "$(cli)"
+expect "hellod.service is now active" active "$(state hellod.service)"
+out=$(systemctl status --no-pager hellod.service 2>&1)
+expect_match "systemctl status hellod shows the STATUS= line" \
+    'Status: "[0-9]+ connections open, [0-9]+ messages answered"' "$out"
+listen=$(systemctl show -p Listen --value hellod.socket)
+expect_match "hellod.socket listens on [::]:8080 (dual-stack)" '^\[::\]:8080 \(Stream\)$' "$listen"
+expect "hello-cli over IPv4 (127.0.0.1) too" "$DEFAULT_GREETING" "$(cli -H 127.0.0.1)"
+
+# ---------------------------------------------------------------------------
+section "2. journalctl -u hellod -o json: hellod's structured fields"
+json=$(journalctl -u hellod.service SYSLOG_IDENTIFIER=hellod -o json --no-pager)
+expect_match "a message carries the peer field HELLOD_PEER" '"HELLOD_PEER" *: *"[^"]+:[0-9]+"' "$json"
+expect_match "the start message carries MESSAGE_ID=$MSGID_STARTED" \
+    "\"MESSAGE_ID\" *: *\"$MSGID_STARTED\"" "$json"
+expect_match "hellod logs as SYSLOG_IDENTIFIER=hellod" '"SYSLOG_IDENTIFIER" *: *"hellod"' "$json"
+out=$(journalctl -x -u hellod.service --no-pager MESSAGE_ID=$MSGID_STARTED)
+expect_match "journalctl -x explains the start from hellod.catalog" 'Subject: hellod started' "$out"
+
+# ---------------------------------------------------------------------------
+section "3. systemctl reload hellod: a new greeting; a broken configuration is refused"
+exec {conn}<>/dev/tcp/127.0.0.1/$PORT
+printf 'before\n' >&"$conn"
+IFS= read -r -t 10 reply <&"$conn"
+expect "a connection opened before the reload is answered" "$DEFAULT_GREETING" "${reply-}"
+new="Hello from the end-to-end test $$"
+set_key greeting "$new"
+pid=$(main_pid)
+if reload_and_wait "$MSGID_RELOADED" "reloaded $CONF"; then
+    pass "systemctl reload hellod: hellod logs 'reloaded $CONF'"
+else
+    fail "systemctl reload hellod: hellod logs 'reloaded $CONF'" "$(journalctl -u hellod.service -n 10 --no-pager)"
+fi
+expect "the same hellod (no restart)" "$pid" "$(main_pid)"
+expect "a new client gets the new greeting" "$new" "$(cli)"
+printf 'after\n' >&"$conn"
+reply=''
+IFS= read -r -t 10 reply <&"$conn"
+expect "the connection opened before the reload gets the new greeting" "$new" "$reply"
+exec {conn}>&-
+
+set_key max_message 0
+line=$(key_line max_message)
+c=$(mark)
+systemctl reload hellod.service
+if wait_journal 10 "$c" hellod.service "$MSGID_RELOAD_FAILED" "$CONF:$line: .*max_message"; then
+    pass "a broken configuration: the journal names $CONF:$line"
+else
+    fail "a broken configuration: the journal names $CONF:$line" \
+        "$(journal_after "$c" -u hellod.service -o cat)"
+fi
+poll 5 is_state hellod.service active
+expect "hellod.service stays active" "active running" \
+    "$(state hellod.service) $(systemctl show -p SubState --value hellod.service)"
+expect "the same hellod" "$pid" "$(main_pid)"
+expect "the running greeting is still served" "$new" "$(cli)"
+set_key max_message 1024
+reload_and_wait "$MSGID_RELOADED" "reloaded" || fail "reload of the mended configuration" \
+    "$(journal_after "$c" -u hellod.service -o cat)"
+# A new listen = cannot move the sockets systemd passed: said once, not per reload.
+c=$(mark)
+set_key listen 9999
+reload_and_wait "$MSGID_RELOADED" reloaded
+set_key listen 9998
+reload_and_wait "$MSGID_RELOADED" reloaded
+said=$(journal_after "$c" -u hellod.service -o cat | grep -c 'listen = .* changed: ignored')
+expect "two reloads with a new listen =: 'changed: ignored' logged once" 1 "$said"
+expect "and the passed socket still serves" "$new" "$(cli)"
+set_key listen
+reload_and_wait "$MSGID_RELOADED" reloaded
+
+# ---------------------------------------------------------------------------
+section "4. systemctl stop hellod.service, hellod.socket still active: no client is refused"
+systemctl stop hellod.service 2>/dev/null
+expect "hellod.service is stopped" inactive "$(state hellod.service)"
+expect "hellod.socket stays active" active "$(state hellod.socket)"
+expect "the next hello-cli gets the greeting" "$new" "$(cli)"
+expect "hellod.service is active again" active "$(state hellod.service)"
+
+# Clients without a pause, while hellod is stopped twice under them.
+: >"$WORK/clients"
+(
+    while [ ! -e "$WORK/stop-clients" ]; do
+        r=$("$HELLO_CLI" -t 10s "stop test" 2>&1)
+        echo "$? $r" >>"$WORK/clients"
+    done
+) &
+loop=$!
+count() { wc -l <"$WORK/clients"; }
+more_clients() { [ "$(count)" -ge "$1" ]; }
+c=$(mark)
+for _ in 1 2; do
+    poll 10 more_clients $(($(count) + 5))
+    systemctl stop hellod.service 2>/dev/null
+done
+poll 10 more_clients $(($(count) + 5))
+touch "$WORK/stop-clients"
+wait "$loop"
+total=$(count)
+bad=$(grep -v -x -F "0 $new" "$WORK/clients")
+if [ "$total" -ge 15 ] && [ -z "$bad" ]; then
+    pass "$total clients while hellod.service was stopped twice: every one answered"
+else
+    fail "$total clients while hellod.service was stopped twice: every one answered" \
+        "$(printf '%s\n' "$bad" | sort | uniq -c)"
+fi
+stops_starts() {
+    echo "$(journal_after "$c" -u hellod.service -o cat MESSAGE_ID=$MSGID_STOPPED | grep -c '^stopped after')" \
+        "$(journal_after "$c" -u hellod.service -o cat MESSAGE_ID=$MSGID_STARTED | grep -c 'starting$')"
+}
+two_each() { [ "$(stops_starts)" = "2 2" ]; }
+poll 5 two_each
+expect "hellod logged two stops and two starts meanwhile (their MESSAGE_IDs)" "2 2" "$(stops_starts)"
+
+# ---------------------------------------------------------------------------
+section "5. watchdog: a stopped (SIGSTOP) hellod is killed and restarted within WatchdogSec"
+poll 5 is_state hellod.service active || cli >/dev/null
+wd=$(systemctl show -p WatchdogUSec --value hellod.service)
+expect "hellod.service has WatchdogSec=10s" 10s "$wd"
+pid=$(main_pid)
+restarts=$(systemctl show -p NRestarts --value hellod.service)
+c=$(mark)
+t=$(date +%s.%N)
+if [ "$pid" -gt 1 ]; then
+    kill -STOP "$pid"
+else
+    fail "hellod.service has a main process to stop" "MainPID=$pid"
+fi
+new_pid() { p=$(main_pid) && [ "$p" != 0 ] && [ "$p" != "$pid" ] && is_state hellod.service active; }
+if poll 20 new_pid; then
+    took=$(elapsed "$t")
+    if awk -v t="$took" 'BEGIN { exit !(t <= 10 + 1 + 2) }'; then
+        pass "hellod (PID $pid) was killed and restarted as PID $(main_pid) after ${took}s"
+    else
+        fail "hellod was restarted within WatchdogSec (10s) and RestartSec (1s)" "${took}s"
+    fi
+else
+    fail "hellod (PID $pid, stopped) was killed and restarted" \
+        "$(systemctl status --no-pager hellod.service 2>&1)"
+fi
+out=$(journal_after "$c" -u hellod.service -o cat)
+expect_match "the journal says why: a watchdog timeout" 'Watchdog timeout' "$out"
+expect "systemd counted one restart" "$((restarts + 1))" "$(systemctl show -p NRestarts --value hellod.service)"
+expect "the restarted hellod answers" "$new" "$(cli)"
+
+# ---------------------------------------------------------------------------
+section "6. exit_on_idle: hellod exits when idle; the next client is answered"
+set_key exit_on_idle 2s
+c=$(mark)
+t=$(date +%s.%N)
+reload_and_wait "$MSGID_RELOADED" reloaded || fail "reload with exit_on_idle = 2s" \
+    "$(journal_after "$c" -u hellod.service -o cat)"
+if poll 10 is_state hellod.service inactive; then
+    pass "hellod.service went inactive $(elapsed "$t")s after the reload with exit_on_idle = 2s"
+else
+    fail "hellod.service went inactive with exit_on_idle = 2s" "$(systemctl status --no-pager hellod.service 2>&1)"
+fi
+if journal_has "$c" hellod.service "$MSGID_IDLE_EXIT" 'no connection for 2s'; then
+    pass "the journal has the idle exit (MESSAGE_ID=$MSGID_IDLE_EXIT)"
+else
+    fail "the journal has the idle exit (MESSAGE_ID=$MSGID_IDLE_EXIT)" "$(journal_after "$c" -u hellod.service -o cat)"
+fi
+expect "an idle exit is a success, and not restarted" "inactive success" \
+    "$(state hellod.service) $(systemctl show -p Result --value hellod.service)"
+expect "hellod.socket stays active" active "$(state hellod.socket)"
+expect "the next client is answered" "$new" "$(cli)"
+expect "hellod.service is active again" active "$(state hellod.service)"
+# Clients now and then, some of them just as hellod exits.
+set_key exit_on_idle 300ms
+reload_and_wait "$MSGID_RELOADED" reloaded
+c=$(mark)
+lost=''
+for i in $(seq 1 16); do
+    r=$(cli "idle $i")
+    [ "$r" = "$new" ] || lost+="client $i: $r"$'\n'
+    sleep "0.$(((i * 7) % 6))" # 0 to 0.5s apart, around the 300ms idle time
+done
+exits=$(journal_after "$c" -u hellod.service -o cat MESSAGE_ID=$MSGID_IDLE_EXIT | wc -l)
+if [ -z "$lost" ] && [ "$exits" -ge 2 ]; then
+    pass "16 clients around $exits idle exits (exit_on_idle = 300ms): every one answered"
+else
+    fail "16 clients around idle exits (exit_on_idle = 300ms): every one answered" "$exits idle exits; $lost"
+fi
+set_key exit_on_idle
+systemctl restart hellod.service
+
+# ---------------------------------------------------------------------------
+section "7. the inetd-style hellod-inetd.socket: one hellod per connection"
+out=$(systemctl start hellod-inetd.socket 2>&1)
+expect "systemctl start hellod-inetd.socket succeeds" "" "$out"
+expect "hello-cli -p $INETD_PORT gets the greeting" "$new" "$(cli -p $INETD_PORT)"
+for i in 1 2 3; do
+    exec {fd}<>/dev/tcp/127.0.0.1/$INETD_PORT
+    conns[i]=$fd
+    printf 'conn %d\n' "$i" >&"$fd"
+done
+replies=''
+for i in 1 2 3; do
+    r=''
+    IFS= read -r -t 10 r <&"${conns[i]}"
+    replies+="$r|"
+done
+expect "three connections open at once, each answered" "$new|$new|$new|" "$replies"
+instances() { systemctl list-units --no-legend --plain --state=active 'hellod-inetd@*.service' | awk '{ print $1 }'; }
+units=$(instances)
+pids=$(for u in $units; do systemctl show -p MainPID --value "$u"; done | sort -u | grep -v '^0$')
+expect "three service instances, three hellod processes" "3 3" \
+    "$(grep -c . <<<"$units") $(grep -c . <<<"$pids")"
+pid1=$(head -n 1 <<<"$pids")
+env=$(tr '\0' '\n' <"/proc/$pid1/environ" 2>&1 | grep -E '^LISTEN_FD')
+expect_match "systemd passes each one connection: LISTEN_FDS=1" '^LISTEN_FDS=1$' "$env"
+for i in 1 2 3; do
+    fd=${conns[i]}
+    exec {fd}>&-
+done
+no_instances() { [ -z "$(instances)" ]; }
+if poll 10 no_instances; then
+    pass "each instance ends with its connection"
+else
+    fail "each instance ends with its connection" "$(instances)"
+fi
+out=$(journalctl -u 'hellod-inetd@*.service' -o cat --no-pager)
+expect_match "the journal of hellod-inetd@*.service: 'serving one connection from ...'" \
+    'serving one connection from .* \(inetd mode\)' "$out"
+
+# ---------------------------------------------------------------------------
+section "8. systemd-analyze: security exposure, and every unit verifies clean"
+sec=$(systemd-analyze security --no-pager hellod.service 2>&1)
+score=$(sed -n 's/.*Overall exposure level for hellod.service: \([0-9.]*\).*/\1/p' <<<"$sec")
+if [ -n "$score" ] && awk -v s="$score" 'BEGIN { exit !(s <= 1.0) }'; then
+    pass "systemd-analyze security hellod.service: exposure $score (at most 1.0)"
+    grep '✗' <<<"$sec" | sed 's/^/#   /'
+else
+    fail "systemd-analyze security hellod.service: exposure at most 1.0" "$sec"
+fi
+for u in hellod.socket hellod.service hellod-inetd.socket hellod-inetd@.service; do
+    out=$(systemd-analyze verify "$UNITDIR/$u" 2>&1)
+    expect "systemd-analyze verify $u: nothing to say" "" "$out"
+done
+# What the sandbox does to the running hellod; connections on the passed
+# socket have worked under it all along.
+pid=$(main_pid)
+[ "$pid" != 0 ] || { cli >/dev/null; pid=$(main_pid); }
+status=$(cat "/proc/$pid/status")
+expect_match "hellod runs as a dynamic user, with no capabilities, no new privileges, seccomp" \
+    'Uid:\s+6[1-5][0-9]{3}\s.*CapEff:\s+0+\s.*CapBnd:\s+0+\s.*NoNewPrivs:\s+1\s.*Seccomp:\s+2' \
+    "$(tr '\n' ' ' <<<"$status")"
+if [ "$(readlink "/proc/$pid/ns/net")" != "$(readlink /proc/1/ns/net)" ]; then
+    pass "hellod has a network namespace of its own (PrivateNetwork=yes), yet answers: $(cli)"
+else
+    fail "hellod has a network namespace of its own (PrivateNetwork=yes)" "$(readlink "/proc/$pid/ns/net")"
+fi
+# IPAddressDeny=any holds where systemd can attach its BPF filter: a process
+# under it cannot reach hellod itself, while hellod answers on its passed socket.
+probe() {
+    systemd-run -q --wait --pipe --collect "$@" timeout 3 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT && echo connected" 2>&1
+}
+open=$(probe)
+denied=$(probe -p IPAddressDeny=any)
+if [ "$open" = connected ] && [ "$denied" != connected ]; then
+    pass "IPAddressDeny=any is enforced here (a probe under it is refused), and hellod answers under it: $(cli)"
+else
+    fail "IPAddressDeny=any is enforced here" "without: '$open'; with: '$denied'"
+fi
+
+# ---------------------------------------------------------------------------
+section "9. a crash loop does not leave hellod.socket failed"
+set_key max_message 0 # hellod now exits with status 78 at every start
+systemctl stop hellod.service 2>/dev/null
+# First, why hellod.service has StartLimitIntervalSec=0: with systemd's
+# default start limit, the same loop leaves hellod.socket failed for good.
+dropin=/run/systemd/system/hellod.service.d
+mkdir -p "$dropin"
+printf '[Unit]\nStartLimitIntervalSec=10s\nStartLimitBurst=5\n' >"$dropin/50-e2e-default-limit.conf"
+systemctl daemon-reload
+"$HELLO_CLI" -t 30s "crash loop, default limit" >/dev/null 2>&1 &
+control=$!
+socket_failed() { [ "$(state hellod.socket)" = failed ]; }
+if poll 20 socket_failed; then
+    pass "control: with the default start limit, hellod.socket fails ($(systemctl show -p Result --value hellod.socket))"
+else
+    fail "control: with the default start limit, hellod.socket fails" "$(systemctl status --no-pager hellod.socket 2>&1)"
+fi
+kill "$control" 2>/dev/null
+wait "$control" 2>/dev/null
+rm -r "$dropin"
+systemctl daemon-reload
+systemctl reset-failed hellod.socket hellod.service
+systemctl start hellod.socket
+# Now the shipped units.
+c=$(mark)
+t=$(date +%s.%N)
+"$HELLO_CLI" -t 60s "crash loop" >"$WORK/waiting" 2>&1 &
+waiting=$!
+failures() { journal_after "$c" -u hellod.service -o cat MESSAGE_ID=$MSGID_CONFIG_ERROR | wc -l; }
+failed_starts() { [ "$(failures)" -ge "$1" ]; }
+if poll 20 failed_starts 7; then
+    pass "hellod failed to start $(failures) times in $(elapsed "$t")s (systemd's default start limit is 5 in 10s)"
+else
+    fail "hellod failed to start 7 times in a row" "$(journal_after "$c" -u hellod.service -o cat)"
+fi
+expect "hellod.socket is still active" active "$(state hellod.socket)"
+sub() { systemctl show -p SubState --value hellod.service; }
+sub_is() { [ "$(sub)" = "$1" ]; }
+poll 3 sub_is auto-restart
+expect "hellod.service waits to be restarted" "activating auto-restart" "$(state hellod.service) $(sub)"
+set_key max_message 1024
+wait "$waiting"
+expect "once the configuration is mended, the client waiting all along is answered" "$new" "$(cat "$WORK/waiting")"
+expect "hellod.service is active" active "$(state hellod.service)"
+expect "a later client is answered" "$new" "$(cli)"
+
+# ---------------------------------------------------------------------------
+section "the end: $(elapsed "$T0")s"
+out=$(systemctl --failed --no-legend --plain)
+expect "no unit has failed" "" "$out"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
