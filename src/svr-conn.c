@@ -13,7 +13,6 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -41,8 +40,9 @@
 #define LOG_MESSAGE_MAX 256
 /* The most one wakeup writes to one client, for fairness. */
 #define WRITE_BATCH (256 * 1024)
-/* At a stop, the most read from one client that is still sending. */
-#define DRAIN_READ_MAX (16 * 1024 * 1024)
+/* At a stop, a client is read on until it has been quiet this long: what it
+ * sent before the stop may still be on its way, in the kernel's buffers. */
+#define STOP_QUIET_USEC (100 * 1000ULL)
 
 struct reply {
     unsigned refs;
@@ -70,7 +70,7 @@ union peer {
 struct conn {
     struct worker *w;
     struct watch watch;   /* the descriptor, in the worker's loop */
-    struct tnode idle;    /* in w->idle, or in w->linger once lingering */
+    struct tnode idle;    /* in w->idle; in w->quiet or w->linger at the end */
     struct tnode partial; /* in w->partial while a message is unfinished */
     struct reply *reply;  /* held while replies are owed */
     struct framer framer;
@@ -81,7 +81,7 @@ struct conn {
     uint16_t logged;  /* bytes of an unfinished message kept in .head */
     char *head;       /* its first bytes, only when messages are logged */
     bool proxy_wait;  /* the PROXY header has yet to come */
-    bool stopped;     /* ended by our stop, not the client: linger at close */
+    bool stopped;     /* our stop ends it, not the client: linger at close */
     uint16_t hdr_len; /* bytes of it kept in .hdr */
     char *hdr;        /* only while a header spans reads */
     union peer peer;  /* the client: from accept(), or from the PROXY header */
@@ -160,6 +160,8 @@ static void touch(struct worker *w, struct tlist *list, struct tnode *node, uint
 
 static void touch_idle(struct conn *c)
 {
+    if (c->stopped && c->state == CONN_OPEN)
+        return; /* in w->quiet until the client stops sending */
     touch(c->w, &c->w->idle, &c->idle, c->w->cfg.idle_timeout);
 }
 
@@ -530,6 +532,8 @@ static bool conn_read(struct conn *c)
             return true; /* dropped: we are only waiting for the client's FIN */
         if (c->proxy_wait)
             return take_proxy_header(c, w->rbuf, (size_t)n);
+        if (c->stopped && c->state == CONN_OPEN)
+            touch(w, &w->quiet, &c->idle, STOP_QUIET_USEC);
         take_input(c, w->rbuf, (size_t)n);
         return true;
     }
@@ -709,6 +713,11 @@ uint64_t conn_expire(struct worker *w, uint64_t now)
         flush_partial(c);
         conn_write(c);
     }
+    while (deadline(&w->quiet, STOP_QUIET_USEC) <= now) {
+        struct conn *c = conn_of(tlist_first(&w->quiet), idle);
+        touch(w, &w->idle, &c->idle, w->cfg.idle_timeout); /* out of w->quiet */
+        conn_eof(c); /* the client is done: answer everything, then close */
+    }
     while (deadline(&w->linger, LINGER_USEC) <= now)
         conn_free(conn_of(tlist_first(&w->linger), idle));
 
@@ -717,41 +726,26 @@ uint64_t conn_expire(struct worker *w, uint64_t now)
         next = deadline(&w->partial, w->cfg.message_timeout);
     if (deadline(&w->linger, LINGER_USEC) < next)
         next = deadline(&w->linger, LINGER_USEC);
+    if (deadline(&w->quiet, STOP_QUIET_USEC) < next)
+        next = deadline(&w->quiet, STOP_QUIET_USEC);
     return next;
 }
 
-/* Reads what the client sent before the stop (up to DRAIN_READ_MAX).
- * Returns false when the connection is gone. */
-static bool drain_input(struct conn *c)
-{
-    for (size_t read = 0; read < DRAIN_READ_MAX && c->state == CONN_OPEN;
-         read += sizeof c->w->rbuf) {
-        int waiting = 0;
-
-        if (ioctl(conn_fd(c), FIONREAD, &waiting) < 0 || waiting == 0)
-            return true;
-        if (!conn_read(c))
-            return false;
-    }
-    return true;
-}
-
+/* Stopping: each open connection is read on until its client has been
+ * quiet for STOP_QUIET_USEC (what it sent before the stop may still be on its
+ * way), then answered and closed, lingering; DRAIN_LIMIT bounds it all. */
 void conn_drain_all(struct worker *w)
 {
     struct tnode *n, *next;
 
-    /* Writing moves a connection to the tail, where the walk meets it again
-     * no longer open; so each is drained once and the walk ends. */
     for (n = w->idle.head.next; n != &w->idle.head; n = next) {
         struct conn *c = conn_of(n, idle);
 
         next = n->next;
         if (c->state != CONN_OPEN)
-            continue;
-        if (!drain_input(c) || c->state != CONN_OPEN)
-            continue;
+            continue; /* already answering its last messages */
         c->stopped = true;
-        conn_eof(c);
+        touch(w, &w->quiet, &c->idle, STOP_QUIET_USEC);
     }
 }
 
@@ -759,6 +753,8 @@ void conn_close_all(struct worker *w)
 {
     while (!tlist_empty(&w->linger))
         conn_free(conn_of(tlist_first(&w->linger), idle));
+    while (!tlist_empty(&w->quiet))
+        conn_free(conn_of(tlist_first(&w->quiet), idle));
     while (!tlist_empty(&w->idle))
         conn_free(conn_of(tlist_first(&w->idle), idle));
 }

@@ -208,11 +208,16 @@ static void close_one(const struct listeners *ls, unsigned i)
     close(ls->l[i].fd);
 }
 
-void listeners_close(struct listeners *ls)
+void listeners_close_hello(struct listeners *ls)
 {
     for (unsigned i = 0; i < ls->n; i++)
         close_one(ls, i);
     ls->n = 0;
+}
+
+void listeners_close(struct listeners *ls)
+{
+    listeners_close_hello(ls);
     for (unsigned i = 0; i < ls->n_metrics; i++)
         close(ls->metrics[i].fd);
     ls->n_metrics = 0;

@@ -47,5 +47,7 @@ int listeners_update(struct listeners *ls, const struct config *next, struct lis
 bool listen_equal(const struct config *a, const struct config *b);
 
 void listeners_close(struct listeners *ls);
+/* Closes the hello protocol's listeners only (at a stop). */
+void listeners_close_hello(struct listeners *ls);
 
 #endif

@@ -71,8 +71,8 @@ static int start_metrics(struct server *srv)
         return 0;
     for (unsigned i = 0; i < srv->listeners.n_metrics; i++)
         fds[i] = srv->listeners.metrics[i].fd;
-    r = metrics_new(&srv->metrics, srv->event, fds, srv->listeners.n_metrics, collect_figures,
-                    srv, &srv->log);
+    r = metrics_new(&srv->metrics, srv->event, fds, srv->listeners.n_metrics, collect_figures, srv,
+                    &srv->log);
     for (unsigned i = 0; r >= 0 && i < srv->listeners.n_metrics; i++)
         log_info(&srv->log, "metrics on %s/metrics", srv->listeners.metrics[i].name);
     return r;
@@ -168,8 +168,37 @@ static void arm_idle_exit(struct server *srv)
 
 /* --- stop ----------------------------------------------------------------- */
 
-/* SIGTERM or SIGINT: every worker stops accepting, answers what its clients
- * already sent, and ends; the last one to end ends the main loop. */
+void server_worker_acked(struct server *srv)
+{
+    pthread_mutex_lock(&srv->lock);
+    srv->acks++;
+    pthread_cond_signal(&srv->acked);
+    pthread_mutex_unlock(&srv->lock);
+}
+
+/* Posts mail to every worker and waits (ACK_WAIT_SEC at most) until each has
+ * let go of the listeners it watched; then the old sockets may be closed. */
+static void post_and_wait(struct server *srv, unsigned mail)
+{
+    struct timespec until;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += ACK_WAIT_SEC;
+    pthread_mutex_lock(&srv->lock);
+    srv->acks = 0;
+    pthread_mutex_unlock(&srv->lock);
+    for (unsigned i = 0; i < srv->n_workers; i++)
+        worker_post(srv->workers[i], mail, NULL);
+    pthread_mutex_lock(&srv->lock);
+    while (srv->acks < srv->n_workers)
+        if (pthread_cond_timedwait(&srv->acked, &srv->lock, &until) == ETIMEDOUT)
+            break;
+    pthread_mutex_unlock(&srv->lock);
+}
+
+/* SIGTERM or SIGINT: every worker takes the clients already queued, stops
+ * accepting, answers what its clients sent, and ends; the last one to end
+ * ends the main loop. */
 static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
     struct server *srv = userdata;
@@ -179,6 +208,7 @@ static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si,
     srv->stopping = true;
     log_info(&srv->log, "received SIG%s, stopping", sigabbrev_np((int)si->ssi_signo));
     send_status(srv, "STOPPING=1\n");
+    srv->metrics = metrics_free(srv->metrics);
     for (unsigned i = 0; i < srv->n_workers; i++)
         worker_post(srv->workers[i], MAIL_STOP, NULL);
     return 0;
@@ -202,34 +232,6 @@ static int on_worker_done(sd_event_source *s, int fd, uint32_t revents, void *us
 }
 
 /* --- reload --------------------------------------------------------------- */
-
-void server_worker_acked(struct server *srv)
-{
-    pthread_mutex_lock(&srv->lock);
-    srv->acks++;
-    pthread_cond_signal(&srv->acked);
-    pthread_mutex_unlock(&srv->lock);
-}
-
-/* Tells every worker to watch srv->listeners again, and waits until they
- * have let go of the old sockets, which may then be closed. */
-static void rewatch_all(struct server *srv)
-{
-    struct timespec until;
-
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += ACK_WAIT_SEC;
-    pthread_mutex_lock(&srv->lock);
-    srv->acks = 0;
-    pthread_mutex_unlock(&srv->lock);
-    for (unsigned i = 0; i < srv->n_workers; i++)
-        worker_post(srv->workers[i], MAIL_LISTENERS, NULL);
-    pthread_mutex_lock(&srv->lock);
-    while (srv->acks < srv->n_workers)
-        if (pthread_cond_timedwait(&srv->acked, &srv->lock, &until) == ETIMEDOUT)
-            break;
-    pthread_mutex_unlock(&srv->lock);
-}
 
 /* Binds what a new `listen` adds and closes what it drops; passed sockets
  * cannot change, which is said once. */
@@ -257,7 +259,7 @@ static int apply_listen(struct server *srv, const struct config *next)
     if (r < 0) {
         log_err(&srv->log, "cannot listen on %s: %s", err.addr, err.what ? err.what : strerror(-r));
     } else {
-        rewatch_all(srv);
+        post_and_wait(srv, MAIL_LISTENERS);
         listeners_close(dropped);
         for (unsigned i = 0; i < srv->listeners.n; i++)
             log_info(&srv->log, "listening on %s", srv->listeners.l[i].name);

@@ -29,11 +29,12 @@ struct server {
     pthread_mutex_t lock;
     pthread_cond_t acked; /* a worker took new listeners */
     unsigned acks;
+    unsigned stopped_workers; /* under lock: the last to stop closes the listeners */
     struct worker *workers[CONFIG_WORKERS_MAX];
     unsigned n_workers;
-    _Atomic unsigned conns; /* open connections of all workers, for max_connections */
+    _Atomic unsigned conns;  /* open connections of all workers, for max_connections */
     struct metrics *metrics; /* GET /metrics, when asked for */
-    int done_fd;            /* an eventfd: a worker's loop has ended */
+    int done_fd;             /* an eventfd: a worker's loop has ended */
     unsigned n_done;
     sd_event_source *done_src;
     sd_event_source *status_timer; /* the STATUS= line, once a second */

@@ -21,7 +21,6 @@
 #define DRAIN_LIMIT (5 * 1000000ULL)
 #define NEVER       UINT64_MAX
 
-
 /* --- accepting ------------------------------------------------------------ */
 
 static void pause_accepting(struct worker *w, int error);
@@ -80,8 +79,10 @@ static void pause_accepting(struct worker *w, int error)
     uint64_t now = w->loop.now;
 
     if (w->pause_logged == 0 || now >= w->pause_logged + LOG_PAUSE_EVERY) {
-        log_warn(&w->log, "cannot accept: %s; new clients wait in the backlog until "
-                          "descriptors free up", strerror(error));
+        log_warn(&w->log,
+                 "cannot accept: %s; new clients wait in the backlog until "
+                 "descriptors free up",
+                 strerror(error));
         w->pause_logged = now;
     }
     w->accept_paused = true;
@@ -159,12 +160,18 @@ static void worker_stop(struct worker *w)
 {
     if (w->stopping)
         return;
-    /* Clients already in the backlog connected before the stop: serve them
-     * too, or closing the listener would reset them (in fallback mode; a
-     * passed socket keeps its backlog for the next start anyway). */
+    /* Clients already in the backlog of a socket we bound connected before
+     * the stop: serve them too, or closing the listener would reset them. The
+     * last worker to stop closes the listeners right after its pass, so that
+     * a later client is refused at once rather than queued and reset. A
+     * passed socket keeps its backlog for the next start: leave it be. */
     pthread_mutex_lock(&w->srv->lock);
-    for (unsigned i = 0; i < w->srv->listeners.n && !w->accept_paused; i++)
-        conn_accept(w, w->srv->listeners.l[i].fd);
+    if (!w->srv->listeners.activated) {
+        for (unsigned i = 0; i < w->srv->listeners.n && !w->accept_paused; i++)
+            conn_accept(w, w->srv->listeners.l[i].fd);
+        if (++w->srv->stopped_workers == w->srv->n_workers)
+            listeners_close_hello(&w->srv->listeners);
+    }
     pthread_mutex_unlock(&w->srv->lock);
     w->stopping = true;
     unwatch_listeners(w);
@@ -274,6 +281,7 @@ int worker_new(struct worker **out, struct server *srv, const struct config *cfg
     tlist_init(&w->idle);
     tlist_init(&w->partial);
     tlist_init(&w->linger);
+    tlist_init(&w->quiet);
     pthread_mutex_init(&w->mail_lock, NULL);
     w->mail_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     r = w->mail_fd < 0 ? -errno : reply_new(&w->reply, cfg->greeting);

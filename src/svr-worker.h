@@ -70,11 +70,12 @@ struct worker {
     uint64_t drain_until;  /* a stop closes whoever is left */
     uint64_t heartbeat_at; /* the watchdog's next proof of life */
     uint64_t heartbeat_every;
-    struct reply *reply;   /* the greeting, as a block of reply lines */
-    struct tlist idle;     /* open connections, by last progress */
-    struct tlist partial;  /* connections with an unfinished message */
-    struct tlist linger;   /* closing connections, reading what is left */
-    unsigned n_conns;      /* open (and lingering) connections */
+    struct reply *reply;  /* the greeting, as a block of reply lines */
+    struct tlist idle;    /* open connections, by last progress */
+    struct tlist partial; /* connections with an unfinished message */
+    struct tlist linger;  /* closing connections, reading what is left */
+    struct tlist quiet;   /* at a stop: open ones, until their client is quiet */
+    unsigned n_conns;     /* open (and lingering) connections */
     bool stopping;
     bool quit;             /* the loop ends after this wakeup */
     bool inetd;            /* serving one passed connection, then done */
