@@ -447,6 +447,27 @@ expect "hellod.service is active" active "$(state hellod.service)"
 expect "a later client is answered" "$new" "$(cli)"
 
 # ---------------------------------------------------------------------------
+section "10. hellod-metrics.socket: GET /metrics beside the hello protocol"
+# systemd starts a socket unit only while its service is down; hellod then
+# gets the sockets of both units at its next start.
+systemctl stop hellod.service
+systemctl start hellod-metrics.socket
+expect "hello-cli is answered, and starts hellod with both sockets" "$new" "$(cli)"
+scrape() {
+    local fd body
+    exec {fd}<>/dev/tcp/127.0.0.1/9100 || return 1
+    printf 'GET /metrics HTTP/1.0\r\n\r\n' >&"$fd"
+    body=$(timeout 5 cat <&"$fd")
+    exec {fd}>&-
+    printf '%s' "$body"
+}
+out=$(scrape 2>&1)
+expect_match "a scrape of 127.0.0.1:9100/metrics answers 200" '^HTTP/1\.0 200 OK' "$out"
+expect_match "... with hellod's counters: the one message answered since the restart" \
+    '^hellod_messages_total 1$' "$out"
+systemctl stop hellod-metrics.socket
+
+# ---------------------------------------------------------------------------
 section "the end: $(elapsed "$T0")s"
 out=$(systemctl --failed --no-legend --plain)
 expect "no unit has failed" "" "$out"
