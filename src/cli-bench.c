@@ -77,40 +77,28 @@ struct seen {
     bool port, unix_path, host, v4, v6, pipeline, messages, duration, connect, hold;
 };
 
-static int fail(char *msg, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *msg, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, size, fmt, ap);
-    va_end(ap);
-    return -EINVAL;
-}
-
 static int option_error(int c, char **argv, char *msg, size_t size)
 {
     const char *arg = argv[optind - 1];
     bool is_long = strncmp(arg, "--", 2) == 0;
 
     if (c == ':' && is_long)
-        return fail(msg, size, "option '%s' requires an argument", arg);
+        return cli_fail(msg, size, "option '%s' requires an argument", arg);
     if (c == ':')
-        return fail(msg, size, "option requires an argument -- '%c'", optopt);
+        return cli_fail(msg, size, "option requires an argument -- '%c'", optopt);
     if (optopt >= OPT_CONNECT || (optopt != 0 && is_long))
-        return fail(msg, size, "option '%.*s' doesn't allow an argument", (int)strcspn(arg, "="),
-                    arg);
+        return cli_fail(msg, size, "option '%.*s' doesn't allow an argument",
+                        (int)strcspn(arg, "="), arg);
     if (optopt != 0)
-        return fail(msg, size, "invalid option -- '%c'", optopt);
-    return fail(msg, size, "unrecognized option '%s'", arg);
+        return cli_fail(msg, size, "invalid option -- '%c'", optopt);
+    return cli_fail(msg, size, "unrecognized option '%s'", arg);
 }
 
 static int parse_count(const char *s, const char *what, uint64_t max, uint64_t *out, char *msg,
                        size_t size)
 {
     if (parse_uint(s, 1, max, out) < 0)
-        return fail(msg, size, "invalid %s '%s' (1..%llu)", what, s, (unsigned long long)max);
+        return cli_fail(msg, size, "invalid %s '%s' (1..%llu)", what, s, (unsigned long long)max);
     return 0;
 }
 
@@ -129,18 +117,18 @@ static int parse_time(const char *s, const char *what, uint64_t *usec, char *msg
     int r = parse_duration(s, DURATION_MAX, usec);
 
     if (r == -ERANGE)
-        return fail(msg, size, "invalid %s '%s' (at most 24h)", what, s);
+        return cli_fail(msg, size, "invalid %s '%s' (at most 24h)", what, s);
     if (r < 0)
-        return fail(msg, size, "invalid %s '%s' (a duration: 10s, 500ms, 1min)", what, s);
+        return cli_fail(msg, size, "invalid %s '%s' (a duration: 10s, 500ms, 1min)", what, s);
     return 0;
 }
 
 static int parse_message(const char *s, struct bench_options *o, char *msg, size_t size)
 {
     if (strchr(s, '\n'))
-        return fail(msg, size, "the message cannot contain a newline");
+        return cli_fail(msg, size, "the message cannot contain a newline");
     if (strlen(s) > BENCH_MAX_MESSAGE)
-        return fail(msg, size, "the message is longer than %d bytes", BENCH_MAX_MESSAGE);
+        return cli_fail(msg, size, "the message is longer than %d bytes", BENCH_MAX_MESSAGE);
     o->message = s;
     return 0;
 }
@@ -187,7 +175,7 @@ static int parse_option(int c, char **argv, struct bench_options *o, struct seen
     case 't':
         r = parse_time(optarg, "timeout", &v, msg, size);
         if (r == 0 && v == 0)
-            return fail(msg, size, "invalid timeout '%s' (bench needs one above 0)", optarg);
+            return cli_fail(msg, size, "invalid timeout '%s' (bench needs one above 0)", optarg);
         o->timeout_ms = (int)((v + USEC_PER_MSEC - 1) / USEC_PER_MSEC);
         return r;
     case OPT_CONNECT:
@@ -217,24 +205,24 @@ static int check_options(const struct seen *s, struct bench_options *o, char *ms
     static const char *const target_conflict = "-%s and -%s cannot be used together";
 
     if (s->port && s->unix_path)
-        return fail(msg, size, target_conflict, "p", "U");
+        return cli_fail(msg, size, target_conflict, "p", "U");
     if (s->host && s->unix_path)
-        return fail(msg, size, target_conflict, "H", "U");
+        return cli_fail(msg, size, target_conflict, "H", "U");
     if (s->v4 && s->v6)
-        return fail(msg, size, target_conflict, "4", "6");
+        return cli_fail(msg, size, target_conflict, "4", "6");
     if ((s->v4 || s->v6) && s->unix_path)
-        return fail(msg, size, target_conflict, s->v4 ? "4" : "6", "U");
+        return cli_fail(msg, size, target_conflict, s->v4 ? "4" : "6", "U");
     if (s->connect && s->hold)
-        return fail(msg, size, "--connect and --hold cannot be used together");
+        return cli_fail(msg, size, "--connect and --hold cannot be used together");
     if (s->connect && o->pipeline > 1)
-        return fail(msg, size, "--connect sends one message per connection: no -P");
+        return cli_fail(msg, size, "--connect sends one message per connection: no -P");
     if (s->hold && (s->pipeline || s->messages))
-        return fail(msg, size, "--hold sends one message per connection: no -P or -n");
+        return cli_fail(msg, size, "--hold sends one message per connection: no -P or -n");
     /* -n alone runs until that many replies; -d 0 is only allowed beside it. */
     if (s->messages && !s->duration)
         o->duration_us = 0;
     if (o->duration_us == 0 && !s->messages && !s->hold)
-        return fail(msg, size, "a duration of 0 needs -n MESSAGES");
+        return cli_fail(msg, size, "a duration of 0 needs -n MESSAGES");
     if (!o->target.unix_path) {
         if (!o->target.host)
             o->target.host = CLI_DEFAULT_HOST;
@@ -270,8 +258,8 @@ int cli_bench_parse(int argc, char **argv, struct bench_options *opts, char *msg
             return 0;
     }
     if (optind < argc)
-        return fail(msg, size, "unexpected argument '%s' (the message goes in --message)",
-                    argv[optind]);
+        return cli_fail(msg, size, "unexpected argument '%s' (the message goes in --message)",
+                        argv[optind]);
     return check_options(&seen, opts, msg, size);
 }
 

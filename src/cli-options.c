@@ -32,9 +32,7 @@ static const char conflicts[][2] = {{'p', 'U'}, {'H', 'U'}, {'4', '6'}, {'4', 'U
 
 static const char *const default_message[] = {CLI_DEFAULT_MESSAGE};
 
-static int fail(char *msg, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *msg, size_t size, const char *fmt, ...)
+int cli_fail(char *msg, size_t size, const char *fmt, ...)
 {
     va_list ap;
 
@@ -51,16 +49,16 @@ static int option_error(int c, char **argv, char *msg, size_t size)
     bool is_long = strncmp(arg, "--", 2) == 0;
 
     if (c == ':' && is_long)
-        return fail(msg, size, "option '%s' requires an argument", arg);
+        return cli_fail(msg, size, "option '%s' requires an argument", arg);
     if (c == ':')
-        return fail(msg, size, "option requires an argument -- '%c'", optopt);
+        return cli_fail(msg, size, "option requires an argument -- '%c'", optopt);
     /* A known option char in optopt means a long option given "=VALUE". */
     if (optopt != 0 && strchr(short_options + 1, optopt) && is_long)
-        return fail(msg, size, "option '%.*s' doesn't allow an argument", (int)strcspn(arg, "="),
-                    arg);
+        return cli_fail(msg, size, "option '%.*s' doesn't allow an argument",
+                        (int)strcspn(arg, "="), arg);
     if (optopt != 0)
-        return fail(msg, size, "invalid option -- '%c'", optopt);
-    return fail(msg, size, "unrecognized option '%s'", arg);
+        return cli_fail(msg, size, "invalid option -- '%c'", optopt);
+    return cli_fail(msg, size, "unrecognized option '%s'", arg);
 }
 
 static int parse_port(const char *s, char *msg, size_t size)
@@ -68,7 +66,7 @@ static int parse_port(const char *s, char *msg, size_t size)
     uint64_t port;
 
     if (parse_uint(s, 1, 65535, &port) < 0)
-        return fail(msg, size, "invalid port '%s' (1..65535)", s);
+        return cli_fail(msg, size, "invalid port '%s' (1..65535)", s);
     return 0;
 }
 
@@ -79,10 +77,10 @@ static int parse_timeout(const char *s, int *timeout_ms, char *msg, size_t size)
     int r = parse_duration(s, TIMEOUT_MAX, &usec);
 
     if (r == -ERANGE)
-        return fail(msg, size, "invalid timeout '%s' (at most 24h)", s);
+        return cli_fail(msg, size, "invalid timeout '%s' (at most 24h)", s);
     if (r < 0)
-        return fail(msg, size, "invalid timeout '%s' (a duration: 10s, 500ms, 1min; 0 for none)",
-                    s);
+        return cli_fail(msg, size,
+                        "invalid timeout '%s' (a duration: 10s, 500ms, 1min; 0 for none)", s);
     *timeout_ms = usec == 0 ? -1 : (int)((usec + USEC_PER_MSEC - 1) / USEC_PER_MSEC);
     return 0;
 }
@@ -127,7 +125,7 @@ static int check_conflicts(const bool *seen, char *msg, size_t size)
     for (size_t i = 0; i < sizeof conflicts / sizeof conflicts[0]; i++) {
         char a = conflicts[i][0], b = conflicts[i][1];
         if (seen[(unsigned char)a] && seen[(unsigned char)b])
-            return fail(msg, size, "-%c and -%c cannot be used together", a, b);
+            return cli_fail(msg, size, "-%c and -%c cannot be used together", a, b);
     }
     return 0;
 }
@@ -143,9 +141,9 @@ static int parse_messages(int argc, char **argv, struct cli_input *in, char *msg
     }
     for (int i = optind; i < argc; i++) {
         if (strcmp(argv[i], "-") == 0 && n > 1)
-            return fail(msg, size, "'-' (standard input) must be the only MESSAGE");
+            return cli_fail(msg, size, "'-' (standard input) must be the only MESSAGE");
         if (strchr(argv[i], '\n'))
-            return fail(msg, size, "a MESSAGE cannot contain a newline (use one per line)");
+            return cli_fail(msg, size, "a MESSAGE cannot contain a newline (use one per line)");
     }
     if (strcmp(argv[optind], "-") == 0)
         *in = (struct cli_input){.lines = NULL, .n_lines = 0, .fd = STDIN_FILENO};

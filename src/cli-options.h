@@ -33,6 +33,10 @@ struct cli_options {
 int cli_options_parse(int argc, char **argv, struct cli_options *opts, char *msg, size_t size);
 
 void cli_options_help(FILE *out);
+
+/* Writes a usage error into msg (the one message main prints) and returns
+ * -EINVAL; for the option parsers of hello-cli and hello-cli bench. */
+int cli_fail(char *msg, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void cli_options_version(FILE *out);
 
 #endif
