@@ -29,13 +29,13 @@ struct config {
     uint64_t idle_timeout;    /* µs, 0 = never */
     uint64_t message_timeout; /* µs, 0 = never */
     uint32_t backlog;
-    uint64_t exit_on_idle; /* µs, 0 = never; only when socket-activated */
-    uint32_t workers;      /* threads; 0 = one per CPU hellod may run on */
+    uint64_t exit_on_idle;   /* µs, 0 = never; only when socket-activated */
+    uint32_t workers;        /* threads; 0 = one per CPU hellod may run on */
     unsigned proxy_protocol; /* PROXY header versions required (enum proxy_version); 0 = off */
     struct cidr proxy_from[CONFIG_LISTEN_MAX]; /* who may send one */
     unsigned n_proxy_from;
-    int log_level;         /* LOG_ERR .. LOG_DEBUG */
-    bool log_messages;     /* log each message received, escaped, at info */
+    int log_level;                   /* LOG_ERR .. LOG_DEBUG */
+    bool log_messages;               /* log each message received, escaped, at info */
     struct addr_list metrics_listen; /* [metrics]: GET /metrics here; none: off */
 };
 
