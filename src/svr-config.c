@@ -185,6 +185,8 @@ static int set_cidrs(struct config *cfg, const char *value, const char *key,
             return fail(err, key, "'%.64s' is not an address or an ADDRESS/BITS range", tok);
         n++;
     }
+    if (n == 0)
+        return fail(err, key, "no address given");
     memcpy(cfg->proxy_from, list, n * sizeof list[0]);
     cfg->n_proxy_from = n;
     return 0;

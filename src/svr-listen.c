@@ -149,7 +149,9 @@ static int bind_configured(struct listeners *ls, const struct config *cfg, struc
 /* The metrics endpoint's own sockets, unless the service manager passed them. */
 static int bind_metrics(struct listeners *ls, const struct config *cfg, struct listen_error *err)
 {
-    for (unsigned i = 0; i < cfg->metrics_listen.n && ls->n_metrics == 0; i++) {
+    if (ls->n_metrics > 0)
+        return 0; /* passed by the service manager: those win */
+    for (unsigned i = 0; i < cfg->metrics_listen.n; i++) {
         int r = net_listen_addr(&cfg->metrics_listen.a[i], (int)cfg->backlog,
                                 &ls->metrics[ls->n_metrics], CONFIG_LISTEN_MAX - ls->n_metrics,
                                 err->addr, sizeof err->addr);
@@ -280,14 +282,14 @@ int listeners_update(struct listeners *ls, const struct config *cfg, struct list
     return r;
 }
 
-bool listen_equal(const struct config *a, const struct config *b)
+bool addr_list_equal(const struct addr_list *a, const struct addr_list *b)
 {
-    if (a->listen.n != b->listen.n)
+    if (a->n != b->n)
         return false;
-    for (unsigned i = 0; i < a->listen.n; i++) {
+    for (unsigned i = 0; i < a->n; i++) {
         char sa[LISTEN_SPEC_MAX], sb[LISTEN_SPEC_MAX];
-        addr_spec_format(&a->listen.a[i], sa, sizeof sa);
-        addr_spec_format(&b->listen.a[i], sb, sizeof sb);
+        addr_spec_format(&a->a[i], sa, sizeof sa);
+        addr_spec_format(&b->a[i], sb, sizeof sb);
         if (strcmp(sa, sb) != 0)
             return false;
     }

@@ -43,8 +43,8 @@ int listeners_open(struct listeners *ls, const struct config *cfg, struct listen
 int listeners_update(struct listeners *ls, const struct config *next, struct listeners *dropped,
                      struct listen_error *err);
 
-/* Do two configurations ask for the same addresses? */
-bool listen_equal(const struct config *a, const struct config *b);
+/* Do two lists ask for the same addresses? */
+bool addr_list_equal(const struct addr_list *a, const struct addr_list *b);
 
 void listeners_close(struct listeners *ls);
 /* Closes the hello protocol's listeners only (at a stop). */

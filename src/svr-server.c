@@ -241,7 +241,7 @@ static int apply_listen(struct server *srv, const struct config *next)
     struct listen_error err;
     int r;
 
-    if (listen_equal(&srv->cfg, next) || srv->listeners.conn_fd >= 0)
+    if (addr_list_equal(&srv->cfg.listen, &next->listen) || srv->listeners.conn_fd >= 0)
         return 0;
     if (srv->listeners.activated) {
         if (!srv->listen_change_logged)
@@ -295,6 +295,8 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
     } else {
         if (next.workers != srv->cfg.workers)
             log_notice(&srv->log, "workers = ... changed: takes effect at the next start");
+        if (!addr_list_equal(&next.metrics_listen, &srv->cfg.metrics_listen))
+            log_notice(&srv->log, "[metrics] listen = ... changed: takes effect at the next start");
         srv->cfg = next;
         srv->log.max_level = next.log_level;
         for (unsigned i = 0; i < srv->n_workers; i++)
