@@ -53,6 +53,9 @@ int addr_parse(const char *spec, struct listen_addr *out)
     if (spec[0] == '/') {
         if (strlen(spec) >= ADDR_PATH_MAX)
             return -ENAMETOOLONG;
+        for (const char *p = spec; *p; p++) /* no spaces or controls: one word in a config line */
+            if ((unsigned char)*p <= ' ' || *p == 0x7f)
+                return -EINVAL;
         out->kind = ADDR_UNIX;
         strcpy(out->path, spec);
         return 0;

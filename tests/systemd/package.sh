@@ -1,0 +1,138 @@
+#!/bin/bash
+# package.sh - the Debian package of hellod under a real systemd: install,
+# upgrade with an edited configuration, remove, purge, as an administrator
+# does it with apt. Runs as root inside the container that
+# tests/systemd/sandbox.sh boots (no network: hellod's dependencies,
+# libsystemd0 and libinih1, are in its root file system); installed there as
+# /root/hellod-package by `make check-package`, with the two packages beside
+# it:
+#
+#   hellod-package FIRST.deb SECOND.deb
+#
+# SECOND is the same tree built with a higher version (the upgrade).
+# Every step prints "ok N - what" or "not ok N - what", with what it saw when
+# it fails; the last line is "N passed, N failed". Waits are polls with a
+# deadline.
+set -u
+DEB1=${1:?usage: package.sh FIRST.deb SECOND.deb}
+DEB2=${2:?usage: package.sh FIRST.deb SECOND.deb}
+CONF=/etc/hellod.conf
+PORT=8080
+DEFAULT_GREETING='Hello from server'
+NEW_GREETING='Hello from the edited configuration'
+export DEBIAN_FRONTEND=noninteractive
+
+passed=0 failed=0 n=0
+T0=$EPOCHREALTIME
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+section() { printf '\n# %s\n' "$*"; }
+pass() {
+    n=$((n + 1)) passed=$((passed + 1))
+    printf 'ok %d - %s\n' "$n" "$1"
+}
+fail() {
+    n=$((n + 1)) failed=$((failed + 1))
+    printf 'not ok %d - %s\n' "$n" "$1"
+    printf '%s\n' "${2:-(nothing)}" | tail -n 30 | cut -c1-400 | sed 's/^/#   saw: /'
+}
+expect() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "'$3' (wanted '$2')"; fi; }
+# check WHAT COMMAND...: passes when COMMAND succeeds; shows its output if not.
+check() {
+    local what=$1 out
+    shift
+    if out=$("$@" 2>&1); then pass "$what"; else fail "$what" "$out"; fi
+}
+poll() { # SECONDS COMMAND...
+    local deadline=$((${EPOCHREALTIME/./} + $1 * 1000000))
+    shift
+    until "$@"; do
+        [ "${EPOCHREALTIME/./}" -lt "$deadline" ] || return 1
+        sleep 0.05
+    done
+}
+state() { systemctl show -p ActiveState --value "$1"; }
+is_state() { [ "$(state "$1")" = "$2" ]; }
+main_pid() { systemctl show -p MainPID --value hellod.service; }
+cli() { hello-cli -t 10s "$@" 2>&1; }
+# Something listens on TCP port $PORT (any address, IPv4 or IPv6): state 0A.
+listening() {
+    awk -v p="$(printf ':%04X' "$PORT")" '$4 == "0A" && substr($2, length($2) - 4) == p { f = 1 }
+        END { exit !f }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+not() { ! "$@"; }
+no_hellod() { ! pgrep -x hellod >/dev/null; }
+apt_install() { # the package files, as an administrator would, keeping edited conffiles
+    apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-confold "$@" \
+        >"$WORK/apt.log" 2>&1 || { cat "$WORK/apt.log"; return 1; }
+}
+
+section "install $(basename "$DEB1") with apt ($(systemctl --version | head -n 1))"
+cp "$DEB1" "$DEB2" "$WORK/"
+check "apt-get install ./$(basename "$DEB1")" apt_install "$WORK/$(basename "$DEB1")"
+expect "dpkg says it is installed" "install ok installed $(dpkg-deb -f "$DEB1" Version)" \
+    "$(dpkg-query -W -f='${Status} ${Version}' hellod 2>&1)"
+expect "$CONF is a conffile" "$CONF" "$(dpkg-query -W -f='${Conffiles}' hellod | awk '{ print $1 }')"
+expect "hellod.socket is enabled" enabled "$(systemctl is-enabled hellod.socket 2>&1)"
+expect "hellod.socket is active" active "$(systemctl is-active hellod.socket 2>&1)"
+check "something listens on port $PORT" poll 5 listening
+expect "hellod.service waits for the first client (socket activation)" inactive "$(state hellod.service)"
+for u in hellod-inetd.socket hellod-metrics.socket; do
+    expect "$u is not enabled" disabled "$(systemctl is-enabled $u 2>&1)"
+done
+# Not enabled itself: its [Install] section only says Also=hellod.socket.
+expect "hellod.service is not enabled but through hellod.socket" indirect \
+    "$(systemctl is-enabled hellod.service 2>&1)"
+expect "hello-cli gets the greeting" "$DEFAULT_GREETING" "$(cli)"
+expect "hellod.service is now active" active "$(state hellod.service)"
+pid1=$(main_pid)
+check "journalctl knows hellod's catalog (systemd's trigger ran)" \
+    bash -c 'journalctl --list-catalog 2>/dev/null | grep -q "hellod started"'
+check "man hellod finds the page" bash -c 'man -w hellod.conf && man -w hellod'
+
+section "edit $CONF, upgrade to $(basename "$DEB2")"
+sed -i -E "s|^;?greeting = .*|greeting = $NEW_GREETING|" "$CONF"
+cp "$CONF" "$WORK/edited.conf"
+check "apt-get install ./$(basename "$DEB2") (an upgrade)" apt_install "$WORK/$(basename "$DEB2")"
+expect "dpkg says the new version is installed" \
+    "install ok installed $(dpkg-deb -f "$DEB2" Version)" "$(dpkg-query -W -f='${Status} ${Version}' hellod 2>&1)"
+check "the edited $CONF survived the upgrade" cmp "$WORK/edited.conf" "$CONF"
+check "no $CONF.dpkg-* was left beside it" bash -c "! ls $CONF.dpkg-* 2>/dev/null"
+expect "hellod.socket is still enabled" enabled "$(systemctl is-enabled hellod.socket 2>&1)"
+expect "hellod.socket is still active" active "$(systemctl is-active hellod.socket 2>&1)"
+expect "hello-cli gets the edited greeting" "$NEW_GREETING" "$(cli)"
+pid2=$(main_pid)
+if [ -n "$pid2" ] && [ "$pid2" != 0 ] && [ "$pid2" != "$pid1" ]; then
+    pass "... from a new hellod (PID $pid1 before the upgrade, $pid2 after)"
+else
+    fail "... from a new hellod" "PID $pid1 before the upgrade, '$pid2' after"
+fi
+
+section "apt-get remove hellod"
+# As an administrator who turned metrics on: systemd gives a socket to a
+# service only when it starts, so hellod.service is stopped first.
+systemctl stop hellod.service
+systemctl start hellod-metrics.socket hellod-inetd.socket
+expect "hello-cli is answered, with hellod-metrics.socket and hellod-inetd.socket started too" \
+    "$NEW_GREETING" "$(cli)"
+check "apt-get remove hellod" bash -c 'apt-get remove -y -q hellod >'"$WORK"'/apt.log 2>&1 || { cat '"$WORK"'/apt.log; exit 1; }'
+for u in hellod.socket hellod.service hellod-metrics.socket hellod-inetd.socket; do
+    expect "$u is stopped" inactive "$(state $u)"
+done
+check "no hellod process is left" poll 5 no_hellod
+check "nothing listens on port $PORT any more" poll 5 not listening
+check "the programs are gone" bash -c '! ls /usr/sbin/hellod /usr/bin/hello-cli 2>/dev/null'
+check "$CONF is kept until the purge" cmp "$WORK/edited.conf" "$CONF"
+
+section "apt-get purge hellod"
+check "apt-get purge hellod" bash -c 'apt-get purge -y -q hellod >'"$WORK"'/apt.log 2>&1 || { cat '"$WORK"'/apt.log; exit 1; }'
+check "$CONF is gone" bash -c "! ls $CONF* 2>/dev/null"
+expect "dpkg no longer knows hellod" "" "$(dpkg-query -W -f='${Status}' hellod 2>/dev/null)"
+check "no symbolic link enables a hellod unit any more" \
+    bash -c '! find /etc/systemd/system -name "hellod*" | grep .'
+
+section "the end: $(awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')s"
+expect "no unit has failed" "" "$(systemctl --failed --no-legend --plain)"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
