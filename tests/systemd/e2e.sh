@@ -26,44 +26,12 @@ MSGID_IDLE_EXIT=6072ccd9562b475281fc6a74467e748d
 PORT=8080 INETD_PORT=8081
 DEFAULT_GREETING='Hello from server'
 
-passed=0 failed=0 n=0
+. "$(dirname "$0")/tap.sh"
 T0=$(date +%s.%N)
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"; jobs -p | xargs -r kill 2>/dev/null' EXIT
 
-section() { printf '\n# %s\n' "$*"; }
-pass() {
-    n=$((n + 1)) passed=$((passed + 1))
-    printf 'ok %d - %s\n' "$n" "$1"
-}
-# fail WHAT SAW: SAW is printed indented, one "#   " line per line.
-fail() {
-    n=$((n + 1)) failed=$((failed + 1))
-    printf 'not ok %d - %s\n' "$n" "$1"
-    printf '%s\n' "${2:-(nothing)}" | head -n 30 | cut -c1-400 | sed 's/^/#   saw: /'
-}
-# expect WHAT WANT GOT
-expect() {
-    if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "'$3' (wanted '$2')"; fi
-}
-# expect_match WHAT EXTENDED-REGEX TEXT
-expect_match() {
-    if grep -Eq -- "$2" <<<"$3"; then pass "$1"; else fail "$1" "$3"; fi
-}
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
-
-# poll SECONDS COMMAND...: true as soon as COMMAND is, false at the deadline.
-poll() {
-    local deadline=$((${EPOCHREALTIME/./} + $1 * 1000000))
-    shift
-    until "$@"; do
-        [ "${EPOCHREALTIME/./}" -lt "$deadline" ] || return 1
-        sleep 0.05
-    done
-}
-state() { systemctl show -p ActiveState --value "$1"; }
-is_state() { [ "$(state "$1")" = "$2" ]; }
-main_pid() { systemctl show -p MainPID --value hellod.service; }
 
 # The journal: a mark is "now"; later searches read only what journald got
 # after it. (Not a cursor: on systemd 252, --after-cursor with matches skips

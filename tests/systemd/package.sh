@@ -22,39 +22,11 @@ DEFAULT_GREETING='Hello from server'
 NEW_GREETING='Hello from the edited configuration'
 export DEBIAN_FRONTEND=noninteractive
 
-passed=0 failed=0 n=0
+. "$(dirname "$0")/tap.sh"
 T0=$EPOCHREALTIME
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-section() { printf '\n# %s\n' "$*"; }
-pass() {
-    n=$((n + 1)) passed=$((passed + 1))
-    printf 'ok %d - %s\n' "$n" "$1"
-}
-fail() {
-    n=$((n + 1)) failed=$((failed + 1))
-    printf 'not ok %d - %s\n' "$n" "$1"
-    printf '%s\n' "${2:-(nothing)}" | tail -n 30 | cut -c1-400 | sed 's/^/#   saw: /'
-}
-expect() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "'$3' (wanted '$2')"; fi; }
-# check WHAT COMMAND...: passes when COMMAND succeeds; shows its output if not.
-check() {
-    local what=$1 out
-    shift
-    if out=$("$@" 2>&1); then pass "$what"; else fail "$what" "$out"; fi
-}
-poll() { # SECONDS COMMAND...
-    local deadline=$((${EPOCHREALTIME/./} + $1 * 1000000))
-    shift
-    until "$@"; do
-        [ "${EPOCHREALTIME/./}" -lt "$deadline" ] || return 1
-        sleep 0.05
-    done
-}
-state() { systemctl show -p ActiveState --value "$1"; }
-is_state() { [ "$(state "$1")" = "$2" ]; }
-main_pid() { systemctl show -p MainPID --value hellod.service; }
 cli() { hello-cli -t 10s "$@" 2>&1; }
 # Something listens on TCP port $PORT (any address, IPv4 or IPv6): state 0A.
 listening() {

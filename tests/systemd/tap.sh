@@ -1,0 +1,43 @@
+# tap.sh - what the container tests (e2e.sh, package.sh) share: TAP lines,
+# the closing count, polls with a deadline, and a unit's state. Sourced from
+# the directory the test script is in.
+
+passed=0 failed=0 n=0
+
+section() { printf '\n# %s\n' "$*"; }
+pass() {
+    n=$((n + 1)) passed=$((passed + 1))
+    printf 'ok %d - %s\n' "$n" "$1"
+}
+# fail WHAT SAW: SAW is printed indented, one "#   saw: " line per line.
+fail() {
+    n=$((n + 1)) failed=$((failed + 1))
+    printf 'not ok %d - %s\n' "$n" "$1"
+    printf '%s\n' "${2:-(nothing)}" | head -n 30 | cut -c1-400 | sed 's/^/#   saw: /'
+}
+# expect WHAT WANT GOT
+expect() {
+    if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "'$3' (wanted '$2')"; fi
+}
+# expect_match WHAT EXTENDED-REGEX TEXT
+expect_match() {
+    if grep -Eq -- "$2" <<<"$3"; then pass "$1"; else fail "$1" "$3"; fi
+}
+# check WHAT COMMAND...: passes when COMMAND succeeds; shows its output if not.
+check() {
+    local what=$1 out
+    shift
+    if out=$("$@" 2>&1); then pass "$what"; else fail "$what" "$out"; fi
+}
+# poll SECONDS COMMAND...: true as soon as COMMAND is, false at the deadline.
+poll() {
+    local deadline=$((${EPOCHREALTIME/./} + $1 * 1000000))
+    shift
+    until "$@"; do
+        [ "${EPOCHREALTIME/./}" -lt "$deadline" ] || return 1
+        sleep 0.05
+    done
+}
+state() { systemctl show -p ActiveState --value "$1"; }
+is_state() { [ "$(state "$1")" = "$2" ]; }
+main_pid() { systemctl show -p MainPID --value hellod.service; }
