@@ -168,12 +168,14 @@ static const char *proxy_mode_name(unsigned versions)
     return "?";
 }
 
-static int set_cidrs(struct config *cfg, const char *value, const char *key,
+/* Sets proxy_from, or with append (an indented continuation line) adds to
+ * it. cfg changes only when the whole value is good. */
+static int set_cidrs(struct config *cfg, const char *value, bool append, const char *key,
                      struct config_error *err)
 {
     struct cidr list[CONFIG_LISTEN_MAX];
     char copy[1024], *save = NULL;
-    unsigned n = 0;
+    unsigned n = append ? cfg->n_proxy_from : 0, first = n;
 
     if (strlen(value) >= sizeof copy)
         return fail(err, key, "value too long");
@@ -185,9 +187,9 @@ static int set_cidrs(struct config *cfg, const char *value, const char *key,
             return fail(err, key, "'%.64s' is not an address or an ADDRESS/BITS range", tok);
         n++;
     }
-    if (n == 0)
+    if (n == first)
         return fail(err, key, "no address given");
-    memcpy(cfg->proxy_from, list, n * sizeof list[0]);
+    memcpy(&cfg->proxy_from[first], &list[first], (n - first) * sizeof list[0]);
     cfg->n_proxy_from = n;
     return 0;
 }
@@ -235,7 +237,7 @@ static int set_value(struct config *cfg, const struct key *k, const char *value,
     case KEY_PROXY:
         return set_proxy(field, value, keyname, err);
     case KEY_CIDRS:
-        return set_cidrs(cfg, value, keyname, err);
+        return set_cidrs(cfg, value, false, keyname, err);
     }
     return fail(err, keyname, "internal error: unknown key type");
 }
@@ -331,22 +333,24 @@ static char *read_line(char *str, int num, void *stream)
     return str;
 }
 
-/* An indented line: more addresses for listen, an error for anything else. */
+/* An indented line: more addresses for listen or proxy_from, an error for
+ * anything else. */
 static int on_continuation(struct load *ld, const struct key *k, const char *section,
                            const char *name, const char *value)
 {
     char keyname[sizeof ld->err->key];
 
     snprintf(keyname, sizeof keyname, "[%.16s] %.24s", section, name);
-    if (!k || k->type != KEY_LISTEN) {
+    if (!k || (k->type != KEY_LISTEN && k->type != KEY_CIDRS)) {
         fail(ld->err, keyname,
-             "an indented line continues a value, and only listen has more "
-             "than one line");
+             "an indented line continues a value, and only listen and proxy_from have "
+             "more than one line");
         load_fail_line(ld);
         return 0;
     }
-    if (set_addrs((struct addr_list *)((char *)ld->cfg + k->offset), value, true, keyname,
-                  ld->err) < 0) {
+    if ((k->type == KEY_LISTEN ? set_addrs((struct addr_list *)((char *)ld->cfg + k->offset), value,
+                                           true, keyname, ld->err)
+                               : set_cidrs(ld->cfg, value, true, keyname, ld->err)) < 0) {
         load_fail_line(ld);
         return 0;
     }
@@ -442,20 +446,26 @@ void config_error_format(const struct config_error *err, char *buf, size_t size)
     snprintf(buf, size, "%s%s", where, err->reason);
 }
 
-/* "listen = a b c", long lists going on indented continuation lines, as the
- * file may have them. */
+/* Prints one more word of a list value; long lists go on indented
+ * continuation lines, as the file may have them (a line holds 198). */
+static void print_word(FILE *out, unsigned *col, bool first, const char *word)
+{
+    if (!first && *col + 1 + strlen(word) > 80) {
+        fprintf(out, "\n        ");
+        *col = 8;
+    }
+    *col += (unsigned)fprintf(out, " %s", word);
+}
+
 static void print_addrs(FILE *out, const struct addr_list *addrs)
 {
     char buf[ADDR_STRLEN + ADDR_HOST_MAX];
+    unsigned col = 8;
 
     fprintf(out, "listen =");
-    for (unsigned i = 0, col = 8; i < addrs->n; i++) {
+    for (unsigned i = 0; i < addrs->n; i++) {
         addr_spec_format(&addrs->a[i], buf, sizeof buf);
-        if (i > 0 && col + 1 + strlen(buf) > 80) {
-            fprintf(out, "\n        ");
-            col = 8;
-        }
-        col += (unsigned)fprintf(out, " %s", buf);
+        print_word(out, &col, i == 0, buf);
     }
     fprintf(out, "\n");
 }
@@ -476,11 +486,13 @@ void config_print(const struct config *cfg, FILE *out)
             cfg->greeting, cfg->max_connections, cfg->max_message, idle, msg, cfg->backlog,
             exit_idle, cfg->workers, proxy_mode_name(cfg->proxy_protocol));
     if (cfg->n_proxy_from > 0) { /* none: no key stands for an empty list */
+        unsigned col = 12;
+
         fprintf(out, "proxy_from =");
         for (unsigned i = 0; i < cfg->n_proxy_from; i++) {
             char buf[64];
             addr_cidr_format(&cfg->proxy_from[i], buf, sizeof buf);
-            fprintf(out, " %s", buf);
+            print_word(out, &col, i == 0, buf);
         }
         fprintf(out, "\n");
     }

@@ -830,8 +830,8 @@ static void test_error_indented_key_continues_previous(void **state)
 {
     (void)state;
     expect_load_error("[server]\nbacklog = 5\n  greeting = hi\n", 3, "[server] backlog",
-                      "an indented line continues a value, and only listen has more than one "
-                      "line");
+                      "an indented line continues a value, and only listen and proxy_from have "
+                      "more than one line");
 }
 
 static void test_listen_continues_on_indented_lines(void **state)
