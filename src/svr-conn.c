@@ -715,6 +715,12 @@ uint64_t conn_expire(struct worker *w, uint64_t now)
     }
     while (deadline(&w->quiet, STOP_QUIET_USEC) <= now) {
         struct conn *c = conn_of(tlist_first(&w->quiet), idle);
+        if (owed_bytes(c) > CONN_OUTPUT_MAX) {
+            /* Quiet only because we stopped reading until it takes its
+             * replies: that is no sign that it has sent everything. */
+            touch(w, &w->quiet, &c->idle, STOP_QUIET_USEC);
+            continue;
+        }
         touch(w, &w->idle, &c->idle, w->cfg.idle_timeout); /* out of w->quiet */
         conn_eof(c); /* the client is done: answer everything, then close */
     }
