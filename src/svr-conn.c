@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -694,6 +695,13 @@ static uint64_t deadline(const struct tlist *l, uint64_t timeout)
     return n && timeout ? n->since + timeout : UINT64_MAX;
 }
 
+static bool bytes_waiting(const struct conn *c)
+{
+    int n = 0;
+
+    return ioctl(conn_fd(c), FIONREAD, &n) == 0 && n > 0;
+}
+
 uint64_t conn_expire(struct worker *w, uint64_t now)
 {
     uint64_t next;
@@ -715,9 +723,9 @@ uint64_t conn_expire(struct worker *w, uint64_t now)
     }
     while (deadline(&w->quiet, STOP_QUIET_USEC) <= now) {
         struct conn *c = conn_of(tlist_first(&w->quiet), idle);
-        if (owed_bytes(c) > CONN_OUTPUT_MAX) {
-            /* Quiet only because we stopped reading until it takes its
-             * replies: that is no sign that it has sent everything. */
+        if (owed_bytes(c) > CONN_OUTPUT_MAX || bytes_waiting(c)) {
+            /* Quiet only on our side: we stopped reading until it takes its
+             * replies, or we were busy and its bytes wait unread. */
             touch(w, &w->quiet, &c->idle, STOP_QUIET_USEC);
             continue;
         }
