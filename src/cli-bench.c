@@ -557,6 +557,17 @@ static void hold_next(struct bench *b)
         hold_all_open(b);
 }
 
+/* A slot's connect succeeded: count it as open. */
+static void mark_open(struct bench *b, struct slot *s)
+{
+    s->state = SLOT_OPEN;
+    b->n_connecting--;
+    b->n_open++;
+    b->res->connects++;
+    b->ever_connected = true;
+    b->last_progress = now_ns();
+}
+
 /* A level-triggered slot's connect completed, or failed. */
 static void on_connected(struct bench *b, struct slot *s)
 {
@@ -577,12 +588,7 @@ static void on_connected(struct bench *b, struct slot *s)
         connect_failed(b, s, -r);
         return;
     }
-    s->state = SLOT_OPEN;
-    b->n_connecting--;
-    b->n_open++;
-    b->res->connects++;
-    b->ever_connected = true;
-    b->last_progress = now_ns();
+    mark_open(b, s);
     if (b->o->mode == BENCH_HOLD)
         hold_next(b);
     else
@@ -598,13 +604,8 @@ static void on_oneshot_connected(struct bench *b, struct slot *s)
         connect_failed(b, s, -r);
         return;
     }
-    s->state = SLOT_OPEN;
-    b->n_connecting--;
-    b->n_open++;
-    b->res->connects++;
+    mark_open(b, s);
     b->res->sent++;
-    b->ever_connected = true;
-    b->last_progress = now_ns();
 }
 
 static bool is_error_reply(const struct slot *s)
