@@ -96,14 +96,18 @@ static const char *addr_error(int r)
     }
 }
 
-/* Sets a list of addresses, or with append (an indented continuation line)
- * adds to it. The list changes only when the whole value is good. */
-static int set_addrs(struct addr_list *addrs, const char *value, bool append, const char *key,
-                     struct config_error *err)
+/* A value of several words (listen, proxy_from), one per item: parse_word
+ * reads word into the scratch array's item i. Returns how many items the
+ * array holds then (first of them were there before), or -EINVAL with err
+ * filled in; the caller copies the new ones in only when all are good. */
+typedef int (*word_fn)(const char *word, void *scratch, unsigned i, const char *key,
+                       struct config_error *err);
+
+static int parse_words(const char *value, unsigned first, const char *what, word_fn parse_word,
+                       void *scratch, const char *key, struct config_error *err)
 {
-    struct listen_addr list[CONFIG_LISTEN_MAX];
     char copy[1024], *save = NULL;
-    unsigned n = append ? addrs->n : 0, first = n;
+    unsigned n = first;
 
     if (strlen(value) >= sizeof copy)
         return fail(err, key, "value too long");
@@ -112,16 +116,38 @@ static int set_addrs(struct addr_list *addrs, const char *value, bool append, co
         int r;
 
         if (n == CONFIG_LISTEN_MAX)
-            return fail(err, key, "more than %d addresses", CONFIG_LISTEN_MAX);
-        r = addr_parse(tok, &list[n]);
+            return fail(err, key, "more than %d %s", CONFIG_LISTEN_MAX, what);
+        r = parse_word(tok, scratch, n, key, err);
         if (r < 0)
-            return fail(err, key, "'%.64s': %s", tok, addr_error(r));
+            return r;
         n++;
     }
-    if (n == 0)
+    if (n == first)
         return fail(err, key, "no address given");
-    memcpy(&addrs->a[first], &list[first], (n - first) * sizeof list[0]);
-    addrs->n = n;
+    return (int)n;
+}
+
+static int parse_addr_word(const char *word, void *scratch, unsigned i, const char *key,
+                           struct config_error *err)
+{
+    int r = addr_parse(word, &((struct listen_addr *)scratch)[i]);
+
+    return r < 0 ? fail(err, key, "'%.64s': %s", word, addr_error(r)) : 0;
+}
+
+/* Sets a list of addresses, or with append (an indented continuation line)
+ * adds to it. The list changes only when the whole value is good. */
+static int set_addrs(struct addr_list *addrs, const char *value, bool append, const char *key,
+                     struct config_error *err)
+{
+    struct listen_addr list[CONFIG_LISTEN_MAX];
+    unsigned first = append ? addrs->n : 0;
+    int n = parse_words(value, first, "addresses", parse_addr_word, list, key, err);
+
+    if (n < 0)
+        return n;
+    memcpy(&addrs->a[first], &list[first], ((unsigned)n - first) * sizeof list[0]);
+    addrs->n = (unsigned)n;
     addrs->set = true;
     return 0;
 }
@@ -168,29 +194,27 @@ static const char *proxy_mode_name(unsigned versions)
     return "?";
 }
 
+static int parse_cidr_word(const char *word, void *scratch, unsigned i, const char *key,
+                           struct config_error *err)
+{
+    if (addr_cidr_parse(word, &((struct cidr *)scratch)[i]) < 0)
+        return fail(err, key, "'%.64s' is not an address or an ADDRESS/BITS range", word);
+    return 0;
+}
+
 /* Sets proxy_from, or with append (an indented continuation line) adds to
  * it. cfg changes only when the whole value is good. */
 static int set_cidrs(struct config *cfg, const char *value, bool append, const char *key,
                      struct config_error *err)
 {
     struct cidr list[CONFIG_LISTEN_MAX];
-    char copy[1024], *save = NULL;
-    unsigned n = append ? cfg->n_proxy_from : 0, first = n;
+    unsigned first = append ? cfg->n_proxy_from : 0;
+    int n = parse_words(value, first, "ranges", parse_cidr_word, list, key, err);
 
-    if (strlen(value) >= sizeof copy)
-        return fail(err, key, "value too long");
-    strcpy(copy, value);
-    for (char *tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
-        if (n == CONFIG_LISTEN_MAX)
-            return fail(err, key, "more than %d ranges", CONFIG_LISTEN_MAX);
-        if (addr_cidr_parse(tok, &list[n]) < 0)
-            return fail(err, key, "'%.64s' is not an address or an ADDRESS/BITS range", tok);
-        n++;
-    }
-    if (n == first)
-        return fail(err, key, "no address given");
-    memcpy(&cfg->proxy_from[first], &list[first], (n - first) * sizeof list[0]);
-    cfg->n_proxy_from = n;
+    if (n < 0)
+        return n;
+    memcpy(&cfg->proxy_from[first], &list[first], ((unsigned)n - first) * sizeof list[0]);
+    cfg->n_proxy_from = (unsigned)n;
     return 0;
 }
 
