@@ -17,7 +17,7 @@
  * instead of spinning on a listener that stays readable. */
 #define ACCEPT_PAUSE    (100 * 1000ULL)
 #define LOG_PAUSE_EVERY (10 * 1000000ULL)
-/* A stop waits this long for slow clients to take their replies. */
+/* A stop waits this long for clients to finish sending and take their replies. */
 #define DRAIN_LIMIT (5 * 1000000ULL)
 #define NEVER       UINT64_MAX
 
@@ -131,8 +131,10 @@ static void run_deadlines(struct worker *w)
         resume_accepting(w);
     if (w->drain_until <= now) {
         w->drain_until = NEVER;
-        log_warn(&w->log, "%u clients did not take their replies in time, closing them",
-                 w->n_conns);
+        log_warn(&w->log,
+                 "%u clients still connected at the stop's limit of %llu seconds, "
+                 "closing them",
+                 w->n_conns, (unsigned long long)(DRAIN_LIMIT / 1000000));
         conn_close_all(w);
     }
     if (w->heartbeat_at <= now) {
