@@ -292,9 +292,11 @@ void cli_bench_help(FILE *out)
           "Every reply line counts; one that begins with ERROR or -ERR is an error too.\n"
           "Latency runs from the write of a batch (from the connect with --connect) to\n"
           "each reply. Only the address given is ever connected to.\n"
-          "Exit status: 0 every reply came and none was an error; 1 errors, replies\n"
-          "missing or connections closed by the server; 2 bad usage; 3 could not\n"
-          "connect; 4 timed out.\n",
+          "Exit status: 0 every reply came and none was an error; 1 error replies,\n"
+          "replies missing, connections closed by the server while it owed replies,\n"
+          "connects that failed after one had worked, or a socket that failed; 2 bad\n"
+          "usage; 3 could not connect at all, or too few descriptors for the\n"
+          "connections asked for; 4 nothing happened for the timeout.\n",
           out);
 }
 
