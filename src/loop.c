@@ -39,14 +39,17 @@ int loop_add(struct loop *l, struct watch *w, int fd, uint32_t events, watch_fn 
     return epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
-int loop_set_events(struct loop *l, struct watch *w, uint32_t events)
+int loop_rearm(struct loop *l, struct watch *w, uint32_t events)
 {
     struct epoll_event ev = {.events = events, .data.ptr = w};
 
-    if (events == w->events)
-        return 0;
     w->events = events;
     return epoll_ctl(l->epfd, EPOLL_CTL_MOD, w->fd, &ev) < 0 ? -errno : 0;
+}
+
+int loop_set_events(struct loop *l, struct watch *w, uint32_t events)
+{
+    return events == w->events ? 0 : loop_rearm(l, w, events);
 }
 
 void loop_remove(struct loop *l, struct watch *w)

@@ -34,6 +34,10 @@ void loop_done(struct loop *l);
 int loop_add(struct loop *l, struct watch *w, int fd, uint32_t events, watch_fn fn);
 /* Changes the events; no system call when they are the same. */
 int loop_set_events(struct loop *l, struct watch *w, uint32_t events);
+/* Sets the events even when they are the same: the kernel looks at the
+ * descriptor again, so that an edge-triggered watch (EPOLLET) whose level is
+ * still there (bytes left unread, room left unused) is reported anew. */
+int loop_rearm(struct loop *l, struct watch *w, uint32_t events);
 /* Stops watching; closing the descriptor does the same for free. */
 void loop_remove(struct loop *l, struct watch *w);
 
