@@ -1,7 +1,8 @@
-/* svr-conn-int.h - inside a connection: struct conn and what the two files
- * of the connection module share (svr-conn.c: its life, reading, writing,
- * timeouts; svr-conn-input.c: what a read brings, messages and the PROXY
- * header). Nothing outside those two files includes it. */
+/* svr-conn-int.h - inside a connection: struct conn and what the files of
+ * the connection module share. They are layered too: svr-conn-io.c (its life:
+ * reading, writing, timeouts) calls svr-conn-input.c (what a read brings:
+ * messages and the PROXY header), and both call svr-conn-base.c (log
+ * lines, timeout lists, the end). Nothing outside them includes it. */
 #ifndef HELLO_SVR_CONN_INT_H
 #define HELLO_SVR_CONN_INT_H
 
@@ -42,10 +43,13 @@ struct conn {
     union peer peer;  /* the client: from accept(), or from the PROXY header */
 };
 
-/* svr-conn.c */
+/* svr-conn-base.c: the lowest layer, used by the two others. */
+/* Closes and frees c, and tells the owner (ctx->closed). */
 void conn_free(struct conn *c);
 void conn_log(const struct conn *c, int prio, const char *what);
+/* Moves node to the tail of list, whose members time out after timeout. */
 void conn_touch(struct conn_ctx *ctx, struct tlist *list, struct tnode *node, uint64_t timeout);
+/* Progress: the idle timeout starts again (not while a stop waits for quiet). */
 void conn_touch_idle(struct conn *c);
 
 /* svr-conn-input.c */

@@ -6,6 +6,7 @@
 #ifndef HELLO_SVR_REPLY_H
 #define HELLO_SVR_REPLY_H
 
+#include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -63,6 +64,7 @@ static inline const char *owed_run(const struct owed *o, size_t *len)
 {
     size_t left = (size_t)o->n * o->reply->line_len - o->sent, run = o->reply->size - o->sent;
 
+    assert(o->n > 0 && o->sent < o->reply->line_len);
     *len = left < run ? left : run;
     return o->reply->data + o->sent;
 }

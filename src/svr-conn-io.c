@@ -1,4 +1,5 @@
-/* svr-conn.c - one client connection, from open to close.
+/* svr-conn-io.c - one client connection, from open to close: its watch in
+ * the loop, reading, writing, the timeouts and the stop.
  *
  * A connection costs under 200 bytes while idle: no buffer of its own. Reads
  * land in the owner's shared buffer and are framed at once; each complete
@@ -53,45 +54,6 @@ static int conn_fd(const struct conn *c)
     return c->watch.fd;
 }
 
-void peer_name(const union peer *peer, char *buf, size_t size)
-{
-    socklen_t len = peer->sa.sa_family == AF_INET6 ? sizeof peer->in6 : sizeof peer->in;
-
-    if (peer->sa.sa_family == AF_UNIX)
-        len = sizeof peer->sa.sa_family; /* UNIX clients have no name to show */
-    addr_format(&peer->sa, len, buf, size);
-}
-
-void conn_log(const struct conn *c, int prio, const char *what)
-{
-    char peer[ADDR_STRLEN];
-
-    if (prio > c->ctx->log->max_level)
-        return;
-    peer_name(&c->peer, peer, sizeof peer);
-    log_peer(c->ctx->log, prio, peer, "%s: %s", peer, what);
-}
-
-/* Moves a node to the tail of a list whose members time out after timeout
- * (0: never). Only when the list was empty can the first deadline of all have
- * come sooner, so only then is the owner's deadline brought forward. */
-void conn_touch(struct conn_ctx *ctx, struct tlist *list, struct tnode *node, uint64_t timeout)
-{
-    bool was_empty = tlist_empty(list);
-    uint64_t now = ctx->loop->now; /* read once per wakeup */
-
-    tlist_touch(list, node, now);
-    if (was_empty && timeout && now + timeout < ctx->deadline)
-        ctx->deadline = now + timeout;
-}
-
-void conn_touch_idle(struct conn *c)
-{
-    if (c->stopped && c->state == CONN_OPEN)
-        return; /* in ctx->quiet until the client stops sending */
-    conn_touch(c->ctx, &c->ctx->idle, &c->idle, c->ctx->cfg->idle_timeout);
-}
-
 static size_t error_left(const struct conn *c)
 {
     return c->state == CONN_FAILED ? sizeof error_too_long - 1 - c->err_sent : 0;
@@ -103,23 +65,6 @@ static bool output_pending(const struct conn *c)
 }
 
 /* --- lifecycle ------------------------------------------------------------ */
-
-void conn_free(struct conn *c)
-{
-    struct conn_ctx *ctx = c->ctx;
-
-    assert(ctx->n_conns > 0);
-    tnode_unlink(&c->idle);
-    tnode_unlink(&c->partial);
-    owed_clear(&c->owed);
-    close(c->watch.fd); /* which also takes it out of the epoll set */
-    free(c->hdr);
-    free(c->head);
-    free(c);
-    ctx->n_conns--;
-    stats_set(ctx->stats, connections_open, ctx->n_conns);
-    ctx->closed(ctx);
-}
 
 /* Asks for what the state needs. Returns false when the connection is gone:
  * a watch the kernel refuses to change would leave it deaf, so it closes. */
@@ -310,16 +255,6 @@ static void on_io(struct watch *watch, uint32_t revents)
 }
 
 /* --- opening -------------------------------------------------------------- */
-
-void conn_ctx_init(struct conn_ctx *ctx)
-{
-    tlist_init(&ctx->idle);
-    tlist_init(&ctx->partial);
-    tlist_init(&ctx->linger);
-    tlist_init(&ctx->quiet);
-    ctx->n_conns = 0;
-    ctx->deadline = UINT64_MAX;
-}
 
 int conn_open(struct conn_ctx *ctx, int fd, const union peer *peer)
 {
