@@ -1,6 +1,6 @@
-/* svr-conn-base.c - what every part of a connection uses: its log lines,
- * its place in the timeout lists, and its end. The lowest layer of the
- * connection module: it calls nothing else of it. */
+/* svr-conn-base.c - what every part of a connection uses: its log lines and
+ * its end (its place in the timeout lists is in svr-conn-int.h, inline). The
+ * lowest layer of the connection module: it calls nothing else of it. */
 #include "config.h"
 
 #include "svr-conn-int.h"
@@ -38,26 +38,6 @@ void conn_log(const struct conn *c, int prio, const char *what)
         return;
     peer_name(&c->peer, peer, sizeof peer);
     log_peer(c->ctx->log, prio, peer, "%s: %s", peer, what);
-}
-
-/* Moves a node to the tail of a list whose members time out after timeout
- * (0: never). Only when the list was empty can the first deadline of all have
- * come sooner, so only then is the owner's deadline brought forward. */
-void conn_touch(struct conn_ctx *ctx, struct tlist *list, struct tnode *node, uint64_t timeout)
-{
-    bool was_empty = tlist_empty(list);
-    uint64_t now = ctx->loop->now; /* read once per wakeup */
-
-    tlist_touch(list, node, now);
-    if (was_empty && timeout && now + timeout < ctx->deadline)
-        ctx->deadline = now + timeout;
-}
-
-void conn_touch_idle(struct conn *c)
-{
-    if (c->stopped && c->state == CONN_OPEN)
-        return; /* in ctx->quiet until the client stops sending */
-    conn_touch(c->ctx, &c->ctx->idle, &c->idle, c->ctx->cfg->idle_timeout);
 }
 
 void conn_free(struct conn *c)

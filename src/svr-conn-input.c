@@ -53,18 +53,23 @@ static void keep_head(struct conn *c, const char *p, size_t n)
     c->logged = (uint16_t)(c->logged + n);
 }
 
-/* The reply is answered in the greeting in force now: a reload switches
- * it at this message, whatever the connection still owes from before. */
-static void owe_reply(struct conn *c, const struct frame_msg *m)
+/* n messages were framed, each owing a reply in the greeting in force now:
+ * a reload switches it at this boundary, whatever the connection still owes
+ * from before. A reload is put in force between wakeups, never inside one
+ * read, so the messages of one read are owed at once. */
+static void owe_replies(struct conn *c, uint32_t n)
 {
-    if (owed_add(&c->owed, c->ctx->reply) < 0)
+    if (owed_add(&c->owed, c->ctx->reply, n) < 0)
         conn_log(c, LOG_WARNING, "out of memory: a reply keeps the greeting before the reload");
-    if (c->ctx->cfg->log_messages) {
-        log_message(c, m);
-        free(c->head);
-        c->head = NULL;
-        c->logged = 0;
-    }
+}
+
+/* [log] messages = yes: the message's line, and its kept head let go. */
+static void log_framed(struct conn *c, const struct frame_msg *m)
+{
+    log_message(c, m);
+    free(c->head);
+    c->head = NULL;
+    c->logged = 0;
 }
 
 static void fail_too_long(struct conn *c)
@@ -78,37 +83,39 @@ static void fail_too_long(struct conn *c)
 /* Frames what was read: each whole message owes a reply. Only a whole
  * message counts as traffic for idle_timeout: a client that trickles bytes
  * and never ends a message cannot hold its connection longer. */
-static void take_input(struct conn *c, const char *buf, size_t n)
+void conn_take_input(struct conn *c, const char *buf, size_t n)
 {
+    const struct config *cfg = c->ctx->cfg;
     const char *p = buf, *end = buf + n, *start;
-    uint32_t max = c->ctx->cfg->max_message;
+    bool log = cfg->log_messages;
+    uint32_t messages = 0;
+    enum frame_status st;
     struct frame_msg m;
-    bool any = false;
 
-    for (;;) {
+    do {
         start = p;
-        switch (frame_next(&c->framer, &p, end, max, &m)) {
-        case FRAME_MESSAGE:
-            owe_reply(c, &m);
-            any = true;
-            continue;
-        case FRAME_TOO_LONG:
-            fail_too_long(c);
-            return;
-        case FRAME_PARTIAL:
-            break;
+        st = frame_next(&c->framer, &p, end, cfg->max_message, &m);
+        if (st == FRAME_MESSAGE) {
+            messages++;
+            if (log)
+                log_framed(c, &m);
         }
-        break;
+    } while (st == FRAME_MESSAGE);
+    if (messages > 0)
+        owe_replies(c, messages);
+    if (st == FRAME_TOO_LONG) {
+        fail_too_long(c);
+        return;
     }
-    if (any)
+    if (messages > 0)
         conn_touch_idle(c);
     if (!frame_pending(&c->framer)) {
         tnode_unlink(&c->partial);
         return;
     }
-    if (c->ctx->cfg->log_messages)
+    if (log)
         keep_head(c, start, (size_t)(end - start));
-    conn_touch(c->ctx, &c->ctx->partial, &c->partial, c->ctx->cfg->message_timeout);
+    conn_touch(c->ctx, &c->ctx->partial, &c->partial, cfg->message_timeout);
 }
 
 void conn_flush_partial(struct conn *c)
@@ -118,7 +125,9 @@ void conn_flush_partial(struct conn *c)
     tnode_unlink(&c->partial);
     switch (frame_flush(&c->framer, c->ctx->cfg->max_message, &m)) {
     case FRAME_MESSAGE:
-        owe_reply(c, &m);
+        owe_replies(c, 1);
+        if (c->ctx->cfg->log_messages)
+            log_framed(c, &m);
         break;
     case FRAME_TOO_LONG:
         fail_too_long(c);
@@ -171,7 +180,7 @@ static bool keep_header(struct conn *c, const char *buf, size_t n)
  * then go on as input; under the setting the connection was accepted with,
  * whatever a reload has put in force since. Returns false when the
  * connection is gone. */
-static bool take_proxy_header(struct conn *c, const char *buf, size_t n)
+bool conn_take_proxy_header(struct conn *c, const char *buf, size_t n)
 {
     size_t before = c->hdr_len; /* bytes of it from earlier reads */
     size_t take = n < PROXY_HEADER_MAX - before ? n : PROXY_HEADER_MAX - before;
@@ -201,18 +210,6 @@ static bool take_proxy_header(struct conn *c, const char *buf, size_t n)
     c->hdr_len = 0;
     /* What follows the header is input: all of it lies in this read's buf. */
     if (n > (size_t)r - before)
-        take_input(c, buf + ((size_t)r - before), n - ((size_t)r - before));
-    return true;
-}
-
-bool conn_take_read(struct conn *c, const char *buf, size_t n)
-{
-    if (c->state == CONN_LINGER)
-        return true; /* dropped: we are only waiting for the client's FIN */
-    if (c->proxy)
-        return take_proxy_header(c, buf, n);
-    if (c->stopped && c->state == CONN_OPEN)
-        conn_touch(c->ctx, &c->ctx->quiet, &c->idle, STOP_QUIET_USEC);
-    take_input(c, buf, n);
+        conn_take_input(c, buf + ((size_t)r - before), n - ((size_t)r - before));
     return true;
 }

@@ -2,7 +2,7 @@
  * the connection module share. They are layered too: svr-conn-io.c (its life:
  * reading, writing, timeouts) calls svr-conn-input.c (what a read brings:
  * messages and the PROXY header), and both call svr-conn-base.c (log
- * lines, timeout lists, the end). Nothing outside them includes it. */
+ * lines, the end). Nothing outside them includes it. */
 #ifndef HELLO_SVR_CONN_INT_H
 #define HELLO_SVR_CONN_INT_H
 
@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "frame.h"
+#include "tlist.h"
 #include "svr-conn.h"
 
 /* At a stop, a client is read on until it has been quiet this long: what it
@@ -47,14 +48,36 @@ struct conn {
 /* Closes and frees c, and tells the owner (ctx->closed). */
 void conn_free(struct conn *c);
 void conn_log(const struct conn *c, int prio, const char *what);
-/* Moves node to the tail of list, whose members time out after timeout. */
-void conn_touch(struct conn_ctx *ctx, struct tlist *list, struct tnode *node, uint64_t timeout);
+
+/* Moves a node to the tail of a list whose members time out after timeout
+ * (0: never). Only when the list was empty can the first deadline of all have
+ * come sooner, so only then is the owner's deadline brought forward. Inline:
+ * it runs at every read and write. */
+static inline void conn_touch(struct conn_ctx *ctx, struct tlist *list, struct tnode *node,
+                              uint64_t timeout)
+{
+    bool was_empty = tlist_empty(list);
+    uint64_t now = ctx->loop->now; /* read once per wakeup */
+
+    tlist_touch(list, node, now);
+    if (was_empty && timeout && now + timeout < ctx->deadline)
+        ctx->deadline = now + timeout;
+}
+
 /* Progress: the idle timeout starts again (not while a stop waits for quiet). */
-void conn_touch_idle(struct conn *c);
+static inline void conn_touch_idle(struct conn *c)
+{
+    if (c->stopped && c->state == CONN_OPEN)
+        return; /* in ctx->quiet until the client stops sending */
+    conn_touch(c->ctx, &c->ctx->idle, &c->idle, c->ctx->cfg->idle_timeout);
+}
 
 /* svr-conn-input.c */
-/* What one read brought. Returns false when the connection is gone. */
-bool conn_take_read(struct conn *c, const char *buf, size_t n);
+/* Frames what was read: each whole message owes a reply. */
+void conn_take_input(struct conn *c, const char *buf, size_t n);
+/* Reads the PROXY header that must come first; what follows it is input.
+ * Returns false when the connection is gone. */
+bool conn_take_proxy_header(struct conn *c, const char *buf, size_t n);
 /* The unfinished message is whole now: the client went quiet, or done. */
 void conn_flush_partial(struct conn *c);
 /* A bad or missing PROXY header (r: proxy_parse()'s error, 0: it never came

@@ -35,12 +35,6 @@ int reply_new(struct reply **out, const char *greeting)
     return 0;
 }
 
-void reply_unref(struct reply *r)
-{
-    if (r && --r->refs == 0)
-        free(r);
-}
-
 static struct owed_later *last_later(const struct owed *o)
 {
     struct owed_later *l = o->later;
@@ -50,41 +44,29 @@ static struct owed_later *last_later(const struct owed *o)
     return l;
 }
 
-/* Nothing is allocated per message: only the first message after a reload,
- * on a connection that still owes replies in the greeting before it. */
-int owed_add_slow(struct owed *o, struct reply *r)
+/* A reload came since the first reply owed. Nothing is allocated per
+ * message: only at the first read after a reload on a connection that still
+ * owes replies in the greeting before it. */
+int owed_add_slow(struct owed *o, struct reply *r, uint32_t n)
 {
     struct owed_later *last, *l;
 
-    if (o->n == 0) {
-        assert(!o->later && o->sent == 0);
-        o->reply = r;
-        r->refs++;
-        o->n = 1;
-        return 0;
-    }
+    assert(o->n > 0 && o->sent < o->reply->line_len);
     last = last_later(o);
-    if ((last ? last->reply : o->reply) == r) {
+    if ((last ? last->reply : o->reply) != r && (l = malloc(sizeof *l))) {
+        *l = (struct owed_later){.reply = r, .n = n};
+        r->refs++;
         if (last)
-            last->n++;
+            last->next = l;
         else
-            o->n++;
+            o->later = l;
         return 0;
     }
-    if (!(l = malloc(sizeof *l))) {
-        if (last)
-            last->n++;
-        else
-            o->n++;
-        return -ENOMEM;
-    }
-    *l = (struct owed_later){.reply = r, .n = 1};
-    r->refs++;
     if (last)
-        last->next = l;
+        last->n += n;
     else
-        o->later = l;
-    return 0;
+        o->n += n;
+    return (last ? last->reply : o->reply) == r ? 0 : -ENOMEM;
 }
 
 size_t owed_later_bytes(const struct owed *o)
@@ -112,10 +94,11 @@ static void next_greeting(struct owed *o)
     free(l);
 }
 
-size_t owed_consume(struct owed *o, size_t n, uint64_t *done)
+size_t owed_consume_slow(struct owed *o, size_t n, uint64_t *done)
 {
     size_t used = 0;
 
+    assert(o->n > 0 || !o->later);
     while (n > used && o->n > 0) {
         size_t left = (size_t)o->n * o->reply->line_len - o->sent;
         size_t took = n - used < left ? n - used : left;

@@ -6,9 +6,10 @@
 #ifndef HELLO_SVR_REPLY_H
 #define HELLO_SVR_REPLY_H
 
-#include <assert.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 /* As many reply lines as fit in 64 KiB, so that any number of owed replies
  * goes out in one write. Reference-counted: connections finish the replies
@@ -21,7 +22,12 @@ struct reply {
 };
 
 int reply_new(struct reply **out, const char *greeting);
-void reply_unref(struct reply *r);
+
+static inline void reply_unref(struct reply *r)
+{
+    if (r && --r->refs == 0)
+        free(r);
+}
 
 struct owed_later; /* replies owed in a later greeting: only after a reload */
 
@@ -35,18 +41,25 @@ struct owed {
     struct owed_later *later;
 };
 
-/* One more reply, answered in the greeting of r (the one in force now).
- * Returns 0, or -ENOMEM when a reload's switch found no memory: then the
- * reply is owed in the greeting before it, which is never lost. */
-int owed_add_slow(struct owed *o, struct reply *r);
+/* n more replies (n > 0), answered in the greeting of r (the one in force
+ * now). Returns 0, or -ENOMEM when a reload's switch found no memory: then
+ * they are owed in the greeting before it, and never lost. */
+int owed_add_slow(struct owed *o, struct reply *r, uint32_t n);
 
-static inline int owed_add(struct owed *o, struct reply *r)
+/* Inline: it runs at every read that ends a message. */
+static inline int owed_add(struct owed *o, struct reply *r, uint32_t n)
 {
-    if (o->n > 0 && !o->later && o->reply == r) {
-        o->n++; /* the usual case: one more in the same greeting */
+    if (o->n == 0) { /* nothing owed (so no .later, no .sent): begin in r */
+        o->reply = r;
+        r->refs++;
+        o->n = n;
         return 0;
     }
-    return owed_add_slow(o, r);
+    if (!o->later && o->reply == r) {
+        o->n += n; /* more in the same greeting */
+        return 0;
+    }
+    return owed_add_slow(o, r, n);
 }
 
 size_t owed_later_bytes(const struct owed *o);
@@ -59,19 +72,41 @@ static inline size_t owed_bytes(const struct owed *o)
     return (size_t)o->n * o->reply->line_len - o->sent + (o->later ? owed_later_bytes(o) : 0);
 }
 
-/* The next run to send, in one block: *len bytes from the return value. */
-static inline const char *owed_run(const struct owed *o, size_t *len)
+/* The next run to send, in one block: *len bytes from the return value;
+ * *all is set when they are the last bytes owed. */
+static inline const char *owed_run(const struct owed *o, size_t *len, bool *all)
 {
     size_t left = (size_t)o->n * o->reply->line_len - o->sent, run = o->reply->size - o->sent;
 
-    assert(o->n > 0 && o->sent < o->reply->line_len);
     *len = left < run ? left : run;
+    *all = left <= run && !o->later;
     return o->reply->data + o->sent;
 }
 
+size_t owed_consume_slow(struct owed *o, size_t n, uint64_t *done);
+
 /* Accounts for up to n bytes sent: returns how many of them were replies,
- * and adds the replies completed to *done. */
-size_t owed_consume(struct owed *o, size_t n, uint64_t *done);
+ * and adds the replies completed to *done. Inline for one greeting, the
+ * usual case: it runs at every write. */
+static inline size_t owed_consume(struct owed *o, size_t n, uint64_t *done)
+{
+    size_t left, sent;
+    uint32_t lines;
+
+    if (o->n == 0 || o->later)
+        return owed_consume_slow(o, n, done);
+    left = (size_t)o->n * o->reply->line_len - o->sent;
+    if (n > left)
+        n = left;
+    sent = o->sent + n;
+    lines = (uint32_t)(sent / o->reply->line_len);
+    o->sent = (uint32_t)(sent % o->reply->line_len);
+    o->n -= lines;
+    *done += lines;
+    if (o->n == 0) /* and so .sent is 0: the last line went whole */
+        reply_unref(o->reply);
+    return n;
+}
 
 /* Drops everything owed (a connection that closes). */
 void owed_clear(struct owed *o);
