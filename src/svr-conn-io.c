@@ -112,7 +112,7 @@ static bool conn_finish(struct conn *c)
         return false;
     }
     c->state = CONN_LINGER;
-    shutdown(conn_fd(c), SHUT_WR);
+    shutdown(conn_fd(c), SHUT_WR); /* fails only on a dead socket: its read says so */
     tnode_unlink(&c->partial);
     conn_touch(c->ctx, &c->ctx->linger, &c->idle, NET_LINGER_USEC);
     return set_events(c);
