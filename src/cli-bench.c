@@ -30,7 +30,6 @@
 #include "cli-options.h"
 #include "parse.h"
 
-#define DURATION_MAX    (24 * 3600 * USEC_PER_SEC)
 #define MESSAGES_MAX    1000000000000ULL
 #define EVENTS_MAX      512
 #define RBUF_SIZE       (64 * 1024)

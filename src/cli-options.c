@@ -13,8 +13,6 @@
 
 #include "parse.h"
 
-#define TIMEOUT_MAX (24 * 3600 * USEC_PER_SEC)
-
 static const char short_options[] = ":H:p:U:46t:hV"; /* ':': report a missing argument as such */
 
 static const struct option long_options[] = {
@@ -74,7 +72,7 @@ static int parse_port(const char *s, char *msg, size_t size)
 static int parse_timeout(const char *s, int *timeout_ms, char *msg, size_t size)
 {
     uint64_t usec;
-    int r = parse_duration(s, TIMEOUT_MAX, &usec);
+    int r = parse_duration(s, DURATION_MAX, &usec);
 
     if (r == -ERANGE)
         return cli_fail(msg, size, "invalid timeout '%s' (at most 24h)", s);

@@ -10,6 +10,9 @@
 
 #define USEC_PER_MSEC 1000ULL
 #define USEC_PER_SEC  1000000ULL
+/* The longest duration any key of hellod.conf(5) or option of hello-cli(1)
+ * takes: 24 h, said once. */
+#define DURATION_MAX (24 * 3600 * USEC_PER_SEC)
 
 /* A decimal integer in [min, max], nothing else (no sign, no suffix). */
 int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);

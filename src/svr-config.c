@@ -15,8 +15,6 @@
 #include "parse.h"
 #include "proxy.h"
 
-#define MAX_DURATION (24 * 3600 * USEC_PER_SEC)
-
 enum key_type {
     KEY_LISTEN,
     KEY_GREETING,
@@ -40,12 +38,12 @@ static const struct key {
     {"server", "max_connections", KEY_UINT32, offsetof(struct config, max_connections), 1, 1000000},
     {"server", "max_message", KEY_UINT32, offsetof(struct config, max_message), 1, 1048576},
     {"server", "idle_timeout", KEY_DURATION, offsetof(struct config, idle_timeout), 0,
-     MAX_DURATION},
+     DURATION_MAX},
     {"server", "message_timeout", KEY_DURATION, offsetof(struct config, message_timeout), 0,
-     MAX_DURATION},
+     DURATION_MAX},
     {"server", "backlog", KEY_UINT32, offsetof(struct config, backlog), 1, 65535},
     {"server", "exit_on_idle", KEY_DURATION, offsetof(struct config, exit_on_idle), 0,
-     MAX_DURATION},
+     DURATION_MAX},
     {"server", "workers", KEY_UINT32, offsetof(struct config, workers), 0, CONFIG_WORKERS_MAX},
     {"server", "proxy_protocol", KEY_PROXY, offsetof(struct config, proxy_protocol), 0, 0},
     {"server", "proxy_from", KEY_CIDRS, offsetof(struct config, proxy_from), 0, 0},

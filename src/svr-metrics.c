@@ -69,31 +69,29 @@ static void sample(struct out *o, const char *name, const char *labels, uint64_t
     putf(o, "%s%s %" PRIu64 "\n", name, labels, value);
 }
 
+/* The exposition of each counter, in the order of svr-stats.h. */
+static const struct metric {
+    const char *name, *type, *labels, *help; /* type NULL: the family goes on */
+    size_t offset;                           /* of its figure in metrics_figures */
+} counters[] = {
+#define METRIC(field, name, type, labels, help)                                                    \
+    {name, type, labels, help, offsetof(struct metrics_figures, field)},
+    STATS_FIELDS(METRIC)
+#undef METRIC
+};
+
 size_t metrics_format(char *buf, size_t size, const struct metrics_figures *f)
 {
     struct out o = {buf, size, 0};
 
     if (size > 0)
         buf[0] = '\0';
-    family(&o, "hellod_connections_open", "gauge", "Client connections open now.");
-    sample(&o, "hellod_connections_open", "", f->connections_open);
-    family(&o, "hellod_connections_total", "counter", "Client connections accepted.");
-    sample(&o, "hellod_connections_total", "", f->connections_total);
-    family(&o, "hellod_messages_total", "counter", "Messages answered (the reply fully sent).");
-    sample(&o, "hellod_messages_total", "", f->messages_total);
-    family(&o, "hellod_bytes_received_total", "counter", "Bytes received from clients.");
-    sample(&o, "hellod_bytes_received_total", "", f->bytes_in);
-    family(&o, "hellod_bytes_sent_total", "counter", "Bytes sent to clients.");
-    sample(&o, "hellod_bytes_sent_total", "", f->bytes_out);
-    family(&o, "hellod_errors_total", "counter",
-           "Client connections closed for an error of the client, by kind.");
-    sample(&o, "hellod_errors_total", "{kind=\"message_too_long\"}", f->too_long);
-    sample(&o, "hellod_errors_total", "{kind=\"proxy_header\"}", f->proxy_errors);
-    family(&o, "hellod_rejected_total", "counter", "Clients refused, by reason.");
-    sample(&o, "hellod_rejected_total", "{reason=\"server_busy\"}", f->busy);
-    family(&o, "hellod_timeouts_total", "counter",
-           "Client connections closed for a timeout, by kind.");
-    sample(&o, "hellod_timeouts_total", "{kind=\"idle\"}", f->idle_timeouts);
+    for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) {
+        const struct metric *m = &counters[i];
+        if (m->type)
+            family(&o, m->name, m->type, m->help);
+        sample(&o, m->name, m->labels, *(const uint64_t *)((const char *)f + m->offset));
+    }
     family(&o, "hellod_workers", "gauge", "Worker threads serving clients.");
     sample(&o, "hellod_workers", "", f->workers);
     return o.len;

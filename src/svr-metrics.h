@@ -14,6 +14,7 @@
 #include <systemd/sd-event.h>
 
 #include "log.h"
+#include "svr-stats.h"
 
 /* A request (its line, its headers and the blank line) must fit in this. */
 #define HTTP_REQUEST_MAX 2048
@@ -24,16 +25,10 @@
 /* Room for a whole response, the largest figures included. */
 #define METRICS_RESPONSE_MAX 4096
 
-/* All workers' figures summed, by the caller's collect function. */
+/* All workers' figures summed, by the caller's collect function: one of
+ * each counter of svr-stats.h, and the workers. */
 struct metrics_figures {
-    unsigned connections_open;
-    uint64_t connections_total; /* accepted */
-    uint64_t messages_total;    /* answered: the reply fully written */
-    uint64_t bytes_in, bytes_out;
-    uint64_t too_long;      /* connections closed for a message too long */
-    uint64_t proxy_errors;  /* connections closed for a bad or missing PROXY header */
-    uint64_t busy;          /* clients refused at max_connections */
-    uint64_t idle_timeouts; /* connections closed for idle_timeout */
+    STATS_FIELDS(STATS_DECLARE_U64)
     unsigned workers;
 };
 

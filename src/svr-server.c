@@ -5,6 +5,7 @@
 #include "svr-server.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
 
 #include "parse.h"
 #include "svr-metrics.h"
@@ -27,39 +29,57 @@
  * let go of the old ones before they are closed. */
 #define ACK_WAIT_SEC 2
 
+/* The figures of all workers together, as STATUS= shows them. */
+struct totals {
+    unsigned open;
+    uint64_t connections, messages;
+};
+
+struct server {
+    struct logger log;
+    struct config cfg;
+    const struct svr_options *opts; /* where a reload reads the config again */
+    sd_event *event;
+    struct listeners listeners;  /* workers read it under shared.lock, when told to */
+    struct worker_shared shared; /* the lock, acks, slots and done_fd the workers share */
+    struct worker *workers[CONFIG_WORKERS_MAX];
+    unsigned n_workers;
+    struct metrics *metrics; /* GET /metrics, when asked for */
+    unsigned n_done;         /* workers whose loop has ended */
+    sd_event_source *done_src;
+    sd_event_source *status_timer; /* the STATUS= line, once a second */
+    sd_event_source *idle_exit;    /* exit_on_idle's check */
+    sd_event_source *watchdog;     /* WATCHDOG=1 while every worker ticks */
+    uint64_t watchdog_usec;
+    uint64_t heartbeats[CONFIG_WORKERS_MAX];
+    bool notify; /* $NOTIFY_SOCKET is set */
+    bool stopping;
+    bool listen_change_logged; /* "listen ... ignored" is said once */
+    struct totals status;      /* the figures last sent in STATUS=, to send only what changed */
+};
+
 /* --- figures -------------------------------------------------------------- */
 
-/* The figures of all workers together. */
-static struct totals totals(const struct server *srv)
-{
-    struct totals t = {0};
-
-    for (unsigned i = 0; i < srv->n_workers; i++) {
-        t.open += stat_get(srv->workers[i], open);
-        t.connections += stat_get(srv->workers[i], connections);
-        t.messages += stat_get(srv->workers[i], messages);
-    }
-    return t;
-}
-
-/* What GET /metrics shows: the figures of every worker, summed. */
+/* Every worker's counters, summed: what GET /metrics shows. */
 static void collect_figures(struct metrics_figures *f, void *userdata)
 {
     const struct server *srv = userdata;
 
     *f = (struct metrics_figures){.workers = srv->n_workers};
     for (unsigned i = 0; i < srv->n_workers; i++) {
-        const struct worker *w = srv->workers[i];
-        f->connections_open += stat_get(w, open);
-        f->connections_total += stat_get(w, connections);
-        f->messages_total += stat_get(w, messages);
-        f->bytes_in += stat_get(w, bytes_in);
-        f->bytes_out += stat_get(w, bytes_out);
-        f->too_long += stat_get(w, too_long);
-        f->proxy_errors += stat_get(w, proxy_errors);
-        f->busy += stat_get(w, busy);
-        f->idle_timeouts += stat_get(w, idle_timeouts);
+        const struct stats *s = worker_stats(srv->workers[i]);
+#define ADD_FIGURE(field, ...) f->field += stats_get(s, field);
+        STATS_FIELDS(ADD_FIGURE)
+#undef ADD_FIGURE
     }
+}
+
+static struct totals totals(const struct server *srv)
+{
+    struct metrics_figures f;
+
+    collect_figures(&f, (void *)srv);
+    return (struct totals){(unsigned)f.connections_open, f.connections_total, f.messages_total};
 }
 
 static int start_metrics(struct server *srv)
@@ -107,7 +127,7 @@ static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata)
     bool all_alive = true;
 
     for (unsigned i = 0; i < srv->n_workers; i++) {
-        uint64_t beat = stat_get(srv->workers[i], heartbeat);
+        uint64_t beat = worker_heartbeat(srv->workers[i]);
         if (beat == srv->heartbeats[i])
             all_alive = false;
         srv->heartbeats[i] = beat;
@@ -136,8 +156,8 @@ static int on_idle_exit(sd_event_source *s, uint64_t usec, void *userdata)
     if (!exits_on_idle(srv) || srv->stopping)
         return sd_event_source_set_enabled(s, SD_EVENT_OFF);
     for (unsigned i = 0; i < srv->n_workers; i++) {
-        uint64_t t = stat_get(srv->workers[i], idle_since);
-        if (stat_get(srv->workers[i], open) > 0)
+        uint64_t t = worker_idle_since(srv->workers[i]);
+        if (stats_get(worker_stats(srv->workers[i]), connections_open) > 0)
             t = usec; /* busy: look again a whole period on */
         since = t > since ? t : since;
     }
@@ -153,28 +173,23 @@ static int on_idle_exit(sd_event_source *s, uint64_t usec, void *userdata)
     return sd_event_source_set_enabled(s, SD_EVENT_OFF);
 }
 
+/* Sets the check a whole exit_on_idle from now, or turns it off; the
+ * only failure is sd-event's out of memory, which leaves hellod running. */
 static void arm_idle_exit(struct server *srv)
 {
     uint64_t now;
+    int r;
 
-    if (!exits_on_idle(srv)) {
-        sd_event_source_set_enabled(srv->idle_exit, SD_EVENT_OFF);
-        return;
-    }
-    sd_event_now(srv->event, CLOCK_MONOTONIC, &now);
-    sd_event_source_set_time(srv->idle_exit, now + srv->cfg.exit_on_idle);
-    sd_event_source_set_enabled(srv->idle_exit, SD_EVENT_ON);
+    if (!exits_on_idle(srv))
+        r = sd_event_source_set_enabled(srv->idle_exit, SD_EVENT_OFF);
+    else if ((r = sd_event_now(srv->event, CLOCK_MONOTONIC, &now)) >= 0 &&
+             (r = sd_event_source_set_time(srv->idle_exit, now + srv->cfg.exit_on_idle)) >= 0)
+        r = sd_event_source_set_enabled(srv->idle_exit, SD_EVENT_ON);
+    if (r < 0)
+        log_warn(&srv->log, "cannot set the exit_on_idle check: %s", strerror(-r));
 }
 
 /* --- stop ----------------------------------------------------------------- */
-
-void server_worker_acked(struct server *srv)
-{
-    pthread_mutex_lock(&srv->lock);
-    srv->acks++;
-    pthread_cond_signal(&srv->acked);
-    pthread_mutex_unlock(&srv->lock);
-}
 
 /* Posts mail to every worker and waits (ACK_WAIT_SEC at most) until each has
  * let go of the listeners it watched; then the old sockets may be closed. */
@@ -184,16 +199,16 @@ static void post_and_wait(struct server *srv, unsigned mail)
 
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += ACK_WAIT_SEC;
-    pthread_mutex_lock(&srv->lock);
-    srv->acks = 0;
-    pthread_mutex_unlock(&srv->lock);
+    pthread_mutex_lock(&srv->shared.lock);
+    srv->shared.acks = 0;
+    pthread_mutex_unlock(&srv->shared.lock);
     for (unsigned i = 0; i < srv->n_workers; i++)
         worker_post(srv->workers[i], mail, NULL);
-    pthread_mutex_lock(&srv->lock);
-    while (srv->acks < srv->n_workers)
-        if (pthread_cond_timedwait(&srv->acked, &srv->lock, &until) == ETIMEDOUT)
+    pthread_mutex_lock(&srv->shared.lock);
+    while (srv->shared.acks < srv->n_workers)
+        if (pthread_cond_timedwait(&srv->shared.acked, &srv->shared.lock, &until) == ETIMEDOUT)
             break;
-    pthread_mutex_unlock(&srv->lock);
+    pthread_mutex_unlock(&srv->shared.lock);
 }
 
 /* SIGTERM or SIGINT: every worker takes the clients already queued, stops
@@ -212,11 +227,6 @@ static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si,
     for (unsigned i = 0; i < srv->n_workers; i++)
         worker_post(srv->workers[i], MAIL_STOP, NULL);
     return 0;
-}
-
-void server_worker_done(struct server *srv)
-{
-    (void)!eventfd_write(srv->done_fd, 1);
 }
 
 static int on_worker_done(sd_event_source *s, int fd, uint32_t revents, void *userdata)
@@ -253,9 +263,9 @@ static int apply_listen(struct server *srv, const struct config *next)
     dropped = malloc(sizeof *dropped);
     if (!dropped)
         return -ENOMEM;
-    pthread_mutex_lock(&srv->lock);
+    pthread_mutex_lock(&srv->shared.lock);
     r = listeners_update(&srv->listeners, next, dropped, &err);
-    pthread_mutex_unlock(&srv->lock);
+    pthread_mutex_unlock(&srv->shared.lock);
     if (r < 0) {
         log_err(&srv->log, "cannot listen on %s: %s", err.addr, err.what ? err.what : strerror(-r));
     } else {
@@ -381,14 +391,16 @@ int server_new(struct server **out, const struct config *cfg, const struct svr_o
     srv->opts = opts;
     srv->listeners.conn_fd = -1;
     srv->notify = getenv("NOTIFY_SOCKET") != NULL;
-    pthread_mutex_init(&srv->lock, NULL);
-    pthread_cond_init(&srv->acked, NULL);
+    pthread_mutex_init(&srv->shared.lock, NULL);
+    pthread_cond_init(&srv->shared.acked, NULL);
+    srv->shared.listeners = &srv->listeners;
     if (sd_watchdog_enabled(0, &srv->watchdog_usec) <= 0)
         srv->watchdog_usec = 0;
-    srv->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    r = srv->done_fd < 0 ? -errno : sd_event_new(&srv->event);
+    srv->shared.done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    r = srv->shared.done_fd < 0 ? -errno : sd_event_new(&srv->event);
     if (r >= 0)
-        r = sd_event_add_io(srv->event, &srv->done_src, srv->done_fd, EPOLLIN, on_worker_done, srv);
+        r = sd_event_add_io(srv->event, &srv->done_src, srv->shared.done_fd, EPOLLIN,
+                            on_worker_done, srv);
     if (r >= 0)
         r = add_signals(srv);
     if (r >= 0)
@@ -421,10 +433,11 @@ static int start_workers(struct server *srv)
 
     /* inetd mode: one connection, one worker. */
     srv->n_workers = srv->listeners.conn_fd >= 0 ? 1 : worker_count(&srv->cfg);
+    srv->shared.n_workers = srv->n_workers;
     for (unsigned i = 0; i < srv->n_workers; i++) {
-        r = worker_new(&srv->workers[i], srv, &srv->cfg, &srv->log, srv->watchdog_usec);
+        r = worker_new(&srv->workers[i], &srv->shared, &srv->cfg, &srv->log, srv->watchdog_usec);
         if (r < 0) {
-            srv->n_workers = i;
+            srv->n_workers = srv->shared.n_workers = i;
             return r;
         }
     }
@@ -439,7 +452,8 @@ static int start_workers(struct server *srv)
     for (unsigned i = 0; i < srv->n_workers; i++) {
         r = worker_start(srv->workers[i]);
         if (r < 0) {
-            srv->n_workers = i; /* only the running ones are stopped and joined */
+            /* only the running ones are stopped and joined */
+            srv->n_workers = srv->shared.n_workers = i;
             return r;
         }
     }
@@ -493,10 +507,10 @@ struct server *server_free(struct server *srv)
     sd_event_source_disable_unref(srv->idle_exit);
     sd_event_source_disable_unref(srv->watchdog);
     sd_event_unref(srv->event);
-    if (srv->done_fd >= 0)
-        close(srv->done_fd);
-    pthread_cond_destroy(&srv->acked);
-    pthread_mutex_destroy(&srv->lock);
+    if (srv->shared.done_fd >= 0)
+        close(srv->shared.done_fd);
+    pthread_cond_destroy(&srv->shared.acked);
+    pthread_mutex_destroy(&srv->shared.lock);
     free(srv);
     return NULL;
 }

@@ -5,14 +5,21 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "loop.h"
+#include "svr-accept.h"
 #include "svr-conn.h"
-#include "svr-server.h"
 
+/* Every read lands here first; a connection keeps nothing of it but the
+ * framer's count (and, when messages are logged, the first bytes of an
+ * unfinished one). 64 KiB: a whole pipelined burst in one read. */
+#define WORKER_READ_BUF (64 * 1024)
 /* After EMFILE, accepting waits this long for descriptors to come free,
  * instead of spinning on a listener that stays readable. */
 #define ACCEPT_PAUSE    (100 * 1000ULL)
@@ -21,6 +28,49 @@
 #define DRAIN_LIMIT (5 * 1000000ULL)
 #define NEVER       UINT64_MAX
 
+/* A listener as one worker watches it. */
+struct acceptor {
+    struct watch watch;
+    struct worker *w;
+};
+
+struct worker {
+    struct worker_shared *shared;
+    struct logger log; /* this thread's copy: a reload changes the level */
+    struct config cfg; /* this thread's copy of the configuration in force */
+    struct loop loop;
+    struct conn_ctx conns; /* what its connections share, and their lists */
+    struct acceptor acceptors[LISTENERS_MAX];
+    unsigned n_accept; /* listeners watched now */
+    struct watch mail_watch;
+    /* Deadlines (CLOCK_MONOTONIC µs, NEVER: none); the loop sleeps until the
+     * first of them and conns.deadline. */
+    uint64_t pause_until;  /* accepting resumes after EMFILE */
+    uint64_t drain_until;  /* a stop closes whoever is left */
+    uint64_t heartbeat_at; /* the watchdog's next proof of life */
+    uint64_t heartbeat_every;
+    struct reply *reply; /* the greeting, as a block of reply lines */
+    bool stopping;
+    bool quit;             /* the loop ends after this wakeup */
+    bool inetd;            /* serving one passed connection, then done */
+    bool accept_paused;    /* out of descriptors: see pause_accepting() */
+    uint64_t pause_logged; /* when that was last said */
+    struct stats stats;
+    _Atomic uint64_t idle_since; /* when open last fell to 0 (CLOCK_MONOTONIC µs) */
+    _Atomic uint64_t heartbeat;  /* ticks while the loop runs, for the watchdog */
+
+    pthread_t thread;
+    pthread_mutex_t mail_lock;
+    int mail_fd;            /* an eventfd: the main thread's knock */
+    unsigned mail;          /* enum worker_mail bits, under mail_lock */
+    struct config mail_cfg; /* under mail_lock */
+
+    char rbuf[WORKER_READ_BUF];
+};
+
+#define relaxed_set(a, v) atomic_store_explicit(&(a), (v), memory_order_relaxed)
+#define relaxed_get(a)    atomic_load_explicit(&(a), memory_order_relaxed)
+
 /* --- accepting ------------------------------------------------------------ */
 
 static void pause_accepting(struct worker *w, int error);
@@ -28,19 +78,20 @@ static void pause_accepting(struct worker *w, int error);
 static void on_accept(struct watch *watch, uint32_t events)
 {
     struct acceptor *a = (struct acceptor *)watch;
-    int r = conn_accept(a->w, watch->fd);
+    int r = accept_clients(&a->w->conns, &a->w->shared->slots, watch->fd);
 
-    if (r < 0)
+    if (r < 0 && r != -EAGAIN)
         pause_accepting(a->w, -r);
 }
 
 /* Several workers share each listener with EPOLLEXCLUSIVE, so that a new
  * client wakes one of them, not all. That flag cannot be modified, only
- * added: pausing removes the listeners and resuming adds them again. */
+ * added: pausing removes the listeners and resuming adds them again. Called
+ * with shared->lock held. */
 static void watch_listeners(struct worker *w)
 {
-    const struct listeners *ls = &w->srv->listeners;
-    uint32_t events = EPOLLIN | (w->srv->n_workers > 1 ? EPOLLEXCLUSIVE : 0);
+    const struct listeners *ls = w->shared->listeners;
+    uint32_t events = EPOLLIN | (w->shared->n_workers > 1 ? EPOLLEXCLUSIVE : 0);
 
     for (unsigned i = 0; i < ls->n; i++) {
         int r;
@@ -66,9 +117,9 @@ static void resume_accepting(struct worker *w)
     w->pause_until = NEVER;
     if (w->stopping)
         return;
-    pthread_mutex_lock(&w->srv->lock);
+    pthread_mutex_lock(&w->shared->lock);
     watch_listeners(w);
-    pthread_mutex_unlock(&w->srv->lock);
+    pthread_mutex_unlock(&w->shared->lock);
 }
 
 /* Out of descriptors: the listener stays readable, so accepting again at once
@@ -92,17 +143,9 @@ static void pause_accepting(struct worker *w, int error)
 
 /* --- deadlines ------------------------------------------------------------ */
 
-void worker_deadline(struct worker *w, uint64_t at)
-{
-    /* Early is harmless (conn_expire() just finds the real next deadline);
-     * late is not: only ever bring it forward. */
-    if (at < w->timeouts_at)
-        w->timeouts_at = at;
-}
-
 static uint64_t first_deadline(const struct worker *w)
 {
-    uint64_t at = w->timeouts_at;
+    uint64_t at = w->conns.deadline;
 
     at = w->pause_until < at ? w->pause_until : at;
     at = w->drain_until < at ? w->drain_until : at;
@@ -125,8 +168,10 @@ static void run_deadlines(struct worker *w)
 {
     uint64_t now = w->loop.now;
 
-    if (w->timeouts_at <= now)
-        w->timeouts_at = conn_expire(w, now);
+    /* Early is harmless (conn_expire() just finds the real next deadline);
+     * late is not: the connections only ever bring conns.deadline forward. */
+    if (w->conns.deadline <= now)
+        w->conns.deadline = conn_expire(&w->conns, now);
     if (w->pause_until <= now)
         resume_accepting(w);
     if (w->drain_until <= now) {
@@ -134,25 +179,28 @@ static void run_deadlines(struct worker *w)
         log_warn(&w->log,
                  "%u clients still connected at the stop's limit of %llu seconds, "
                  "closing them",
-                 w->n_conns, (unsigned long long)(DRAIN_LIMIT / 1000000));
-        conn_close_all(w);
+                 w->conns.n_conns, (unsigned long long)(DRAIN_LIMIT / 1000000));
+        conn_close_all(&w->conns);
     }
     if (w->heartbeat_at <= now) {
-        stat_add(w, heartbeat, 1);
+        relaxed_set(w->heartbeat, relaxed_get(w->heartbeat) + 1);
         w->heartbeat_at = now + w->heartbeat_every;
     }
 }
 
 /* --- stopping ------------------------------------------------------------- */
 
-void worker_conn_closed(struct worker *w)
+/* A connection of ours closed: its slot and descriptor are free again. */
+static void on_conn_closed(struct conn_ctx *ctx)
 {
+    struct worker *w = (struct worker *)((char *)ctx - offsetof(struct worker, conns));
+
+    slots_give(&w->shared->slots);
     if (w->accept_paused)
         resume_accepting(w); /* a descriptor just came free */
-    stat_set(w, open, w->n_conns);
-    if (w->n_conns > 0)
+    if (ctx->n_conns > 0)
         return;
-    stat_set(w, idle_since, w->loop.now);
+    relaxed_set(w->idle_since, w->loop.now);
     if (w->stopping || w->inetd)
         w->quit = true;
 }
@@ -160,6 +208,8 @@ void worker_conn_closed(struct worker *w)
 /* Stop accepting, answer what clients already sent, close, end the loop. */
 static void worker_stop(struct worker *w)
 {
+    struct worker_shared *sh = w->shared;
+
     if (w->stopping)
         return;
     /* Clients already in the backlog of a socket we bound connected before
@@ -167,24 +217,26 @@ static void worker_stop(struct worker *w)
      * last worker to stop closes the listeners right after its pass, so that
      * a later client is refused at once rather than queued and reset. A
      * passed socket keeps its backlog for the next start: leave it be. */
-    pthread_mutex_lock(&w->srv->lock);
-    if (!w->srv->listeners.activated) {
-        for (unsigned i = 0; i < w->srv->listeners.n && !w->accept_paused; i++)
-            conn_accept(w, w->srv->listeners.l[i].fd);
-        if (++w->srv->stopped_workers == w->srv->n_workers)
-            listeners_close_hello(&w->srv->listeners);
+    pthread_mutex_lock(&sh->lock);
+    if (!sh->listeners->activated) {
+        for (unsigned i = 0; i < sh->listeners->n && !w->accept_paused; i++)
+            accept_clients(&w->conns, &sh->slots, sh->listeners->l[i].fd);
+        if (++sh->stopped == sh->n_workers)
+            listeners_close_hello(sh->listeners);
     }
-    pthread_mutex_unlock(&w->srv->lock);
+    pthread_mutex_unlock(&sh->lock);
     w->stopping = true;
     unwatch_listeners(w);
     w->drain_until = w->loop.now + DRAIN_LIMIT;
-    conn_drain_all(w);
-    if (w->n_conns == 0)
+    conn_drain_all(&w->conns);
+    if (w->conns.n_conns == 0)
         w->quit = true;
 }
 
 /* --- the mailbox ---------------------------------------------------------- */
 
+/* Connections answer each message from now on in the new greeting; the
+ * replies they owe keep the one they were answered in (svr-reply.h). */
 static int apply_config(struct worker *w, const struct config *cfg)
 {
     struct reply *reply;
@@ -192,22 +244,25 @@ static int apply_config(struct worker *w, const struct config *cfg)
 
     if (r < 0)
         return r;
-    reply_unref(w->reply); /* connections finish their owed replies in it */
-    w->reply = reply;
+    reply_unref(w->reply);
+    w->reply = w->conns.reply = reply;
     w->cfg = *cfg;
     w->log.max_level = cfg->log_level;
-    w->timeouts_at = w->loop.now; /* the timeouts may have changed: look again now */
+    w->conns.deadline = w->loop.now; /* the timeouts may have changed: look again now */
     return 0;
 }
 
 static void rewatch_listeners(struct worker *w)
 {
+    struct worker_shared *sh = w->shared;
+
     unwatch_listeners(w);
-    pthread_mutex_lock(&w->srv->lock);
+    pthread_mutex_lock(&sh->lock);
     if (!w->accept_paused)
         watch_listeners(w);
-    pthread_mutex_unlock(&w->srv->lock);
-    server_worker_acked(w->srv);
+    sh->acks++;
+    pthread_cond_signal(&sh->acked);
+    pthread_mutex_unlock(&sh->lock);
 }
 
 /* The knock only wakes the loop: the mail is read between wakeups, so that
@@ -247,7 +302,24 @@ void worker_post(struct worker *w, unsigned mail, const struct config *cfg)
     if (mail & MAIL_CONFIG)
         w->mail_cfg = *cfg;
     pthread_mutex_unlock(&w->mail_lock);
-    (void)!eventfd_write(w->mail_fd, 1);
+    (void)!eventfd_write(w->mail_fd, 1); /* fails only when 2^64-2 knocks are unread */
+}
+
+/* --- what the main thread reads ------------------------------------------- */
+
+const struct stats *worker_stats(const struct worker *w)
+{
+    return &w->stats;
+}
+
+uint64_t worker_idle_since(const struct worker *w)
+{
+    return relaxed_get(((struct worker *)w)->idle_since);
+}
+
+uint64_t worker_heartbeat(const struct worker *w)
+{
+    return relaxed_get(((struct worker *)w)->heartbeat);
 }
 
 /* --- lifecycle ------------------------------------------------------------ */
@@ -267,7 +339,20 @@ int worker_run_once(struct worker *w, int max_wait_ms)
     return 0;
 }
 
-int worker_new(struct worker **out, struct server *srv, const struct config *cfg,
+static void init_conns(struct worker *w)
+{
+    conn_ctx_init(&w->conns);
+    w->conns.cfg = &w->cfg;
+    w->conns.reply = w->reply;
+    w->conns.log = &w->log;
+    w->conns.stats = &w->stats;
+    w->conns.loop = &w->loop;
+    w->conns.rbuf = w->rbuf;
+    w->conns.rbuf_size = sizeof w->rbuf;
+    w->conns.closed = on_conn_closed;
+}
+
+int worker_new(struct worker **out, struct worker_shared *shared, const struct config *cfg,
                const struct logger *log, uint64_t watchdog_usec)
 {
     struct worker *w = calloc(1, sizeof *w);
@@ -275,15 +360,12 @@ int worker_new(struct worker **out, struct server *srv, const struct config *cfg
 
     if (!w)
         return -ENOMEM;
-    w->srv = srv;
+    w->shared = shared;
     w->log = *log;
     w->cfg = *cfg;
     w->loop.epfd = -1;
-    w->timeouts_at = w->pause_until = w->drain_until = w->heartbeat_at = NEVER;
-    tlist_init(&w->idle);
-    tlist_init(&w->partial);
-    tlist_init(&w->linger);
-    tlist_init(&w->quiet);
+    w->pause_until = w->drain_until = w->heartbeat_at = NEVER;
+    conn_ctx_init(&w->conns);
     pthread_mutex_init(&w->mail_lock, NULL);
     w->mail_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     r = w->mail_fd < 0 ? -errno : reply_new(&w->reply, cfg->greeting);
@@ -295,12 +377,15 @@ int worker_new(struct worker **out, struct server *srv, const struct config *cfg
         worker_free(w);
         return r;
     }
+    init_conns(w);
     if (watchdog_usec > 0) {
         w->heartbeat_every = watchdog_usec / 4;
         w->heartbeat_at = w->loop.now + w->heartbeat_every;
     }
+    pthread_mutex_lock(&shared->lock);
     watch_listeners(w);
-    stat_set(w, idle_since, w->loop.now);
+    pthread_mutex_unlock(&shared->lock);
+    relaxed_set(w->idle_since, w->loop.now);
     *out = w;
     return 0;
 }
@@ -308,7 +393,7 @@ int worker_new(struct worker **out, struct server *srv, const struct config *cfg
 int worker_adopt(struct worker *w, int fd)
 {
     w->inetd = true;
-    return conn_adopt(w, fd);
+    return accept_passed(&w->conns, &w->shared->slots, fd);
 }
 
 static void *worker_main(void *arg)
@@ -322,7 +407,7 @@ static void *worker_main(void *arg)
             break;
         }
     }
-    server_worker_done(w->srv);
+    (void)!eventfd_write(w->shared->done_fd, 1); /* the server counts the ends */
     return NULL;
 }
 
@@ -348,7 +433,8 @@ struct worker *worker_free(struct worker *w)
 {
     if (!w)
         return NULL;
-    conn_close_all(w);
+    if (w->conns.closed) /* set up: it may have connections */
+        conn_close_all(&w->conns);
     unwatch_listeners(w);
     loop_done(&w->loop);
     reply_unref(w->reply);

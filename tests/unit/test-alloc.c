@@ -16,7 +16,6 @@
 
 #include <cmocka.h>
 
-#include "svr-server.h"
 #include "svr-worker.h"
 
 /* --- the seam ------------------------------------------------------------- */
@@ -51,7 +50,10 @@ void *__wrap_calloc(size_t n, size_t size)
 /* --- a worker on a real listener ------------------------------------------ */
 
 struct fixture {
-    struct server srv;
+    struct worker_shared shared; /* what the server would own */
+    struct listeners listeners;
+    struct config cfg;
+    struct logger log;
     struct worker *w;
     struct sockaddr_in addr;
 };
@@ -67,14 +69,14 @@ static int setup(void **state)
     assert_int_equal(bind(fd, (struct sockaddr *)&f->addr, sizeof f->addr), 0);
     assert_int_equal(listen(fd, 16), 0);
     getsockname(fd, (struct sockaddr *)&f->addr, &len);
-    config_defaults(&f->srv.cfg);
-    log_open(&f->srv.log, "test-alloc", LOG_EMERG); /* quiet: the behaviour is what counts */
-    f->srv.listeners = (struct listeners){.n = 1, .conn_fd = -1};
-    f->srv.listeners.l[0].fd = fd;
-    f->srv.n_workers = 1;
-    pthread_mutex_init(&f->srv.lock, NULL);
-    pthread_cond_init(&f->srv.acked, NULL);
-    assert_int_equal(worker_new(&f->w, &f->srv, &f->srv.cfg, &f->srv.log, 0), 0);
+    config_defaults(&f->cfg);
+    log_open(&f->log, "test-alloc", LOG_EMERG); /* quiet: the behaviour is what counts */
+    f->listeners = (struct listeners){.n = 1, .conn_fd = -1};
+    f->listeners.l[0].fd = fd;
+    f->shared = (struct worker_shared){.listeners = &f->listeners, .n_workers = 1, .done_fd = -1};
+    pthread_mutex_init(&f->shared.lock, NULL);
+    pthread_cond_init(&f->shared.acked, NULL);
+    assert_int_equal(worker_new(&f->w, &f->shared, &f->cfg, &f->log, 0), 0);
     *state = f;
     return 0;
 }
@@ -84,7 +86,9 @@ static int teardown(void **state)
     struct fixture *f = *state;
 
     worker_free(f->w);
-    close(f->srv.listeners.l[0].fd);
+    close(f->listeners.l[0].fd);
+    pthread_cond_destroy(&f->shared.acked);
+    pthread_mutex_destroy(&f->shared.lock);
     free(f);
     return 0;
 }
@@ -135,8 +139,8 @@ static void no_memory_for_a_connection_closes_only_it(void **state)
     spin(f);
     assert_int_equal(fail_allocs, 0);
     assert_int_equal(recv(second, &c, 1, 0), 0); /* closed, not left hanging */
-    assert_int_equal(f->w->n_conns, 1);
-    assert_int_equal(atomic_load(&f->srv.conns), 1); /* its slot was given back */
+    assert_int_equal(stats_get(worker_stats(f->w), connections_open), 1);
+    assert_int_equal(slots_used(&f->shared.slots), 1); /* its slot was given back */
     expect_reply(f, first, "b\n", "Hello from server\n");
     third = client(f);
     spin(f);
@@ -149,10 +153,12 @@ static void no_memory_for_a_connection_closes_only_it(void **state)
 static void no_memory_for_a_logged_message_still_answers_it(void **state)
 {
     struct fixture *f = *state;
+    struct config next = f->cfg;
     int fd;
 
-    f->w->cfg.log_messages = true;
-    f->w->cfg.message_timeout = 0; /* "abc" waits for the rest however long spin() takes */
+    next.log_messages = true;
+    next.message_timeout = 0; /* "abc" waits for the rest however long spin() takes */
+    worker_post(f->w, MAIL_CONFIG, &next);
     fd = client(f);
     spin(f);
     assert_int_equal(send(fd, "abc", 3, 0), 3);
@@ -166,7 +172,7 @@ static void no_memory_for_a_logged_message_still_answers_it(void **state)
 static void no_memory_for_a_new_greeting_keeps_the_old_one(void **state)
 {
     struct fixture *f = *state;
-    struct config next = f->w->cfg;
+    struct config next = f->cfg;
     int fd = client(f);
 
     spin(f);
