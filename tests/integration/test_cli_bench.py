@@ -1,0 +1,103 @@
+"""hello-cli bench against hellod, briefly, in each of its modes: the counts it
+reports must be exact (with -n N, N replies and no error) and its JSON parse."""
+from hellotest import *
+import json
+import re
+import subprocess
+
+
+def bench(d, args, timeout=30):
+    host, port = d.address
+    return run_cli(["bench", "-H", host, "-p", port, "-t", "10s"] + args, timeout=timeout)
+
+
+def figures(r):
+    assert r.returncode == 0, "exit status %r; stdout %r; stderr %r" % (
+        r.returncode, r.stdout, r.stderr)
+    lines = r.stdout.decode().splitlines()
+    assert len(lines) == 1, lines
+    return json.loads(lines[0])
+
+
+def check_clean(f, mode, replies, connections, pipeline=1):
+    assert f["status"] == "ok", f
+    assert f["mode"] == mode, f
+    assert f["connections"] == connections and f["pipeline"] == pipeline, f
+    assert f["replies"] == replies and f["sent"] == replies, f
+    assert f["errors"] == 0 and f["closed"] == 0 and f["connect_failures"] == 0, f
+    assert f["seconds"] > 0 and f["replies_per_sec"] > 0, f
+    assert 0 < f["p50_us"] <= f["p99_us"] <= f["p999_us"] <= f["max_us"], f
+
+
+@test
+def persistent_pipelined():
+    with Hellod() as d:
+        f = figures(bench(d, ["-c", "4", "-P", "8", "-n", "1000", "--json"]))
+        check_clean(f, "persistent", 1000, 4, 8)
+        assert f["connects"] == 4, f
+
+
+@test
+def persistent_text_report():
+    with Hellod() as d:
+        r = bench(d, ["-c", "2", "-P", "4", "-n", "100"])
+        assert r.returncode == 0, r
+        out = r.stdout.decode()
+        host, port = d.address
+        assert out.startswith("hello-cli bench: %s:%d, 2 connections, pipeline 4\n" % (host, port)), out
+        assert re.search(r"^  replies   100 in \d+\.\d\d s: [\d,]+/s$", out, re.M), out
+        assert "  errors    0 ERROR replies, 0 connections closed by the server\n" in out, out
+        assert "  connects  2, 0 failed\n" in out, out
+
+
+@test
+def one_shot_connections():
+    with Hellod() as d:
+        f = figures(bench(d, ["--connect", "-c", "4", "-n", "200", "--json"]))
+        check_clean(f, "connect", 200, 4)
+        assert f["connects"] == 200, f
+
+
+@test
+def hold_then_answer():
+    with Hellod() as d:
+        r = bench(d, ["--hold", "20", "-c", "5", "-d", "0", "--json"])
+        f = figures(r)
+        check_clean(f, "hold", 20, 20)
+        assert f["held"] == 20 and f["connects"] == 20, f
+        assert b"hello-cli bench: holding 20 connections\n" in r.stderr, r.stderr
+
+
+@test
+def hold_until_sigusr1():
+    # The idle time is an hour: only SIGUSR1, sent once all are held, ends it.
+    with Hellod() as d:
+        host, port = d.address
+        p = subprocess.Popen([env_path("HELLO_CLI"), "bench", "-H", host, "-p", str(port),
+                              "--hold", "10", "-d", "1h", "--json"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            line = p.stderr.readline()
+            assert line == b"hello-cli bench: holding 10 connections\n", line
+            p.send_signal(signal.SIGUSR1)
+            out, err = p.communicate(timeout=10)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        assert p.returncode == 0, (p.returncode, out, err)
+        f = json.loads(out)
+        check_clean(f, "hold", 10, 10)
+        assert f["held"] == 10, f
+
+
+@test
+def no_server_exit_3():
+    port = free_port()
+    r = run_cli(["bench", "-H", "127.0.0.1", "-p", port, "-n", "10"], timeout=10)
+    assert r.returncode == 3, r
+    assert r.stdout == b"", r.stdout
+    assert b"127.0.0.1:%d" % port in r.stderr, r.stderr
+
+
+run()
