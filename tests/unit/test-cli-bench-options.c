@@ -16,40 +16,12 @@
 #include <cmocka.h>
 
 #include "cli-bench.h"
-
-#define MSG_SIZE 256
+#include "cli-parse.h"
 
 /* The arguments, "bench" first as cli_bench_main() gets them. */
 #define ARGV(...) ((char *[]){"bench", __VA_ARGS__, NULL})
 
-static int parse(char **argv, struct bench_options *opts, char *msg)
-{
-    int argc = 0;
-
-    while (argv[argc])
-        argc++;
-    return cli_bench_parse(argc, argv, opts, msg, MSG_SIZE);
-}
-
-static struct bench_options parse_ok(char **argv)
-{
-    struct bench_options opts;
-    char msg[MSG_SIZE];
-    int r = parse(argv, &opts, msg);
-
-    if (r != 0)
-        fail_msg("unexpected error %d: %s", r, msg);
-    return opts;
-}
-
-static void assert_usage_error(char **argv, const char *expected)
-{
-    struct bench_options opts;
-    char msg[MSG_SIZE];
-
-    assert_int_equal(parse(argv, &opts, msg), -EINVAL);
-    assert_string_equal(msg, expected);
-}
+CLI_PARSE_HELPERS(struct bench_options, cli_bench_parse)
 
 static void test_defaults(void **state)
 {
