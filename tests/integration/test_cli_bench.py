@@ -100,4 +100,51 @@ def no_server_exit_3():
     assert b"127.0.0.1:%d" % port in r.stderr, r.stderr
 
 
+def answer_lines(reply):
+    def handler(c):
+        f = c.makefile("rb")
+        for line in f:
+            c.sendall(reply)
+    return handler
+
+
+@test
+def error_replies_exit_1():
+    with TestServer(answer_lines(b"ERROR no\n")) as srv:
+        r = run_cli(["bench", "-H", "127.0.0.1", "-p", srv.port, "-c", "2", "-P", "5", "-n", "50",
+                     "--json"])
+        assert r.returncode == 1, r
+        f = json.loads(r.stdout)
+        assert f["replies"] == 50 and f["errors"] == 50 and f["status"] == "ok", f
+
+
+@test
+def hold_interrupted_while_owed_exit_4():
+    # A server that reads the messages and never answers: SIGINT once both came.
+    got = threading.Semaphore(0)
+
+    def handler(c):
+        c.makefile("rb").readline()
+        got.release()
+        c.recv(1)
+
+    with TestServer(handler) as srv:
+        p = subprocess.Popen([env_path("HELLO_CLI"), "bench", "-H", "127.0.0.1", "-p",
+                              str(srv.port), "--hold", "2", "-d", "0", "--json"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            for _ in range(2):
+                assert got.acquire(timeout=10), "the messages did not come"
+            p.send_signal(signal.SIGINT)
+            out, err = p.communicate(timeout=10)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        assert p.returncode == 4, (p.returncode, out, err)
+        f = json.loads(out)
+        assert f["held"] == 2 and f["sent"] == 2 and f["replies"] == 0, f
+        assert f["status"] == "timeout", f
+
+
 run()
