@@ -1,6 +1,7 @@
 """hello-cli bench against hellod, briefly, in each of its modes: the counts it
 reports must be exact (with -n N, N replies and no error) and its JSON parse."""
 from hellotest import *
+import contextlib
 import json
 import re
 import subprocess
@@ -9,6 +10,19 @@ import subprocess
 def bench(d, args, timeout=30):
     host, port = d.address
     return run_cli(["bench", "-H", host, "-p", port, "-t", "10s"] + args, timeout=timeout)
+
+
+@contextlib.contextmanager
+def bench_running(args):
+    """hello-cli bench in the background, for a test that signals it; killed if still there."""
+    p = subprocess.Popen([env_path("HELLO_CLI"), "bench"] + [str(a) for a in args],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        yield p
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
 
 
 def figures(r):
@@ -73,18 +87,11 @@ def hold_until_sigusr1():
     # The idle time is an hour: only SIGUSR1, sent once all are held, ends it.
     with Hellod() as d:
         host, port = d.address
-        p = subprocess.Popen([env_path("HELLO_CLI"), "bench", "-H", host, "-p", str(port),
-                              "--hold", "10", "-d", "1h", "--json"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        try:
+        with bench_running(["-H", host, "-p", port, "--hold", "10", "-d", "1h", "--json"]) as p:
             line = p.stderr.readline()
             assert line == b"hello-cli bench: holding 10 connections\n", line
             p.send_signal(signal.SIGUSR1)
             out, err = p.communicate(timeout=10)
-        finally:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
         assert p.returncode == 0, (p.returncode, out, err)
         f = json.loads(out)
         check_clean(f, "hold", 10, 10)
@@ -129,18 +136,12 @@ def hold_interrupted_while_owed_exit_4():
         c.recv(1)
 
     with TestServer(handler) as srv:
-        p = subprocess.Popen([env_path("HELLO_CLI"), "bench", "-H", "127.0.0.1", "-p",
-                              str(srv.port), "--hold", "2", "-d", "0", "--json"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        try:
+        with bench_running(["-H", "127.0.0.1", "-p", srv.port, "--hold", "2", "-d", "0",
+                            "--json"]) as p:
             for _ in range(2):
                 assert got.acquire(timeout=10), "the messages did not come"
             p.send_signal(signal.SIGINT)
             out, err = p.communicate(timeout=10)
-        finally:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
         assert p.returncode == 4, (p.returncode, out, err)
         f = json.loads(out)
         assert f["held"] == 2 and f["sent"] == 2 and f["replies"] == 0, f
