@@ -64,11 +64,24 @@ struct bench_result {
     struct hist latency;       /* microseconds from send (from connect with --connect) to reply */
 };
 
+/* The connections a run opens: --hold's N, or -c. */
+static inline uint32_t bench_connections(const struct bench_options *o)
+{
+    return o->mode == BENCH_HOLD ? o->hold : o->connections;
+}
+
+/* The messages in flight on a connection: -P in the persistent mode, else 1. */
+static inline uint32_t bench_pipeline(const struct bench_options *o)
+{
+    return o->mode == BENCH_PERSISTENT ? o->pipeline : 1;
+}
+
 /* Parses the arguments after "bench" (argv[0] is "bench"); getopt may
  * reorder argv, and opts points into it. Returns 0, or a negative errno with
  * msg holding one line for the user. */
 int cli_bench_parse(int argc, char **argv, struct bench_options *opts, char *msg, size_t size);
 
+/* The --help text. */
 void cli_bench_help(FILE *out);
 
 /* Runs the load; res says what it counted. Returns 0, or a negative errno

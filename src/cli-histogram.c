@@ -62,19 +62,6 @@ void hist_record(struct hist *h, uint64_t value)
         h->buckets[hist_bucket(value)]++;
 }
 
-void hist_merge(struct hist *dst, const struct hist *src)
-{
-    dst->count += src->count;
-    dst->overflow += src->overflow;
-    dst->sum += src->sum;
-    if (src->min < dst->min)
-        dst->min = src->min;
-    if (src->max > dst->max)
-        dst->max = src->max;
-    for (unsigned i = 0; i < HIST_BUCKETS; i++)
-        dst->buckets[i] += src->buckets[i];
-}
-
 uint64_t hist_percentile(const struct hist *h, uint32_t millionths)
 {
     uint64_t rank, seen = 0;

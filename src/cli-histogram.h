@@ -31,9 +31,6 @@ void hist_init(struct hist *h);
 /* Counts one value (microseconds). */
 void hist_record(struct hist *h, uint64_t value);
 
-/* Adds every count of src to dst. */
-void hist_merge(struct hist *dst, const struct hist *src);
-
 /* The value at a percentile given in millionths (HIST_PCT(50) for the
  * median): the smallest recorded value that this share of the values does
  * not exceed, reported as the highest value of its bucket (never above the

@@ -7,11 +7,9 @@
 #include <stdio.h>
 
 #include "cli-session.h"
+#include "cli-target.h"
 
-#define CLI_DEFAULT_HOST       "localhost"
-#define CLI_DEFAULT_PORT       "8080"
-#define CLI_DEFAULT_MESSAGE    "Hello from client"
-#define CLI_DEFAULT_TIMEOUT_MS 10000
+#define CLI_DEFAULT_MESSAGE "Hello from client"
 
 enum cli_action {
     CLI_ACTION_RUN,     /* talk to the server */
@@ -34,9 +32,6 @@ int cli_options_parse(int argc, char **argv, struct cli_options *opts, char *msg
 
 void cli_options_help(FILE *out);
 
-/* Writes a usage error into msg (the one message main prints) and returns
- * -EINVAL; for the option parsers of hello-cli and hello-cli bench. */
-int cli_fail(char *msg, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void cli_options_version(FILE *out);
 
 #endif

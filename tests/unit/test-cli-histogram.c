@@ -187,34 +187,6 @@ static void test_overflow(void **state)
     assert_int_equal(hist_percentile(h, HIST_PCT(100)), UINT64_C(1) << 40);
 }
 
-static void test_merge(void **state)
-{
-    struct hist *h = *state;
-    struct hist *other = malloc(sizeof *other);
-
-    assert_non_null(other);
-    hist_init(other);
-    for (uint64_t v = 1; v <= 500; v++)
-        hist_record(h, v);
-    for (uint64_t v = 501; v <= 1000; v++)
-        hist_record(other, v);
-    hist_record(other, HIST_MAX + 5);
-    hist_merge(h, other);
-    assert_int_equal(h->count, 1001);
-    assert_int_equal(h->overflow, 1);
-    assert_int_equal(h->min, 1);
-    assert_int_equal(h->max, HIST_MAX + 5);
-    assert_int_equal(hist_percentile(h, HIST_PCT(50)), 501);
-    assert_int_equal(hist_percentile(h, HIST_PCT(99)), 991);
-
-    /* Merging an empty histogram changes nothing, its min included. */
-    hist_init(other);
-    hist_merge(h, other);
-    assert_int_equal(h->count, 1001);
-    assert_int_equal(h->min, 1);
-    free(other);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -228,7 +200,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bimodal_tail, setup, teardown),
         cmocka_unit_test_setup_teardown(test_percentile_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_overflow, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_merge, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,8 +13,7 @@
 #include <cmocka.h>
 
 #include "cli-options.h"
-
-#define MSG_SIZE 256
+#include "cli-parse.h"
 
 /* What follows a timeout that is not a duration at all. */
 #define NOT_A_DURATION "' (a duration: 10s, 500ms, 1min; 0 for none)"
@@ -22,34 +21,7 @@
 /* The arguments after the program's name, in a writable array as getopt wants. */
 #define ARGV(...) ((char *[]){"hello-cli", __VA_ARGS__, NULL})
 
-static int parse(char **argv, struct cli_options *opts, char *msg)
-{
-    int argc = 0;
-
-    while (argv[argc])
-        argc++;
-    return cli_options_parse(argc, argv, opts, msg, MSG_SIZE);
-}
-
-static struct cli_options parse_ok(char **argv)
-{
-    struct cli_options opts;
-    char msg[MSG_SIZE];
-    int r = parse(argv, &opts, msg);
-
-    if (r != 0)
-        fail_msg("unexpected error %d: %s", r, msg);
-    return opts;
-}
-
-static void assert_usage_error(char **argv, const char *expected)
-{
-    struct cli_options opts;
-    char msg[MSG_SIZE];
-
-    assert_int_equal(parse(argv, &opts, msg), -EINVAL);
-    assert_string_equal(msg, expected);
-}
+CLI_PARSE_HELPERS(struct cli_options, cli_options_parse)
 
 static void test_defaults(void **state)
 {
