@@ -23,6 +23,7 @@
 
 #include "addr.h"
 #include "escape.h"
+#include "svr-accept-util.h"
 
 /* After the response, how long the client has to close its side. */
 #define LINGER_USEC (1000000ULL)
@@ -30,9 +31,6 @@
 #define TIMER_ACCURACY (100 * 1000ULL)
 /* Each wakeup accepts at most this many clients. */
 #define ACCEPT_BATCH 16
-/* Out of descriptors: accepting waits this long (or for a close). */
-#define ACCEPT_PAUSE    (100 * 1000ULL)
-#define LOG_PAUSE_EVERY (10 * 1000000ULL)
 /* The most of a request line a log line shows. */
 #define LOG_REQUEST_MAX 128
 
@@ -174,8 +172,7 @@ struct metrics {
     struct mconn *conns;
     unsigned n_conns;
     sd_event_source *accept_pause; /* re-enables accepting after EMFILE */
-    bool paused;
-    uint64_t pause_logged;
+    struct accept_pause pause;
     unsigned n_listen;
     sd_event_source *listen[];
 };
@@ -196,19 +193,15 @@ static void set_accepting(struct metrics *m, int enabled)
 
 static void resume_accepting(struct metrics *m)
 {
-    m->paused = false;
+    accept_pause_end(&m->pause);
     sd_event_source_set_enabled(m->accept_pause, SD_EVENT_OFF);
     set_accepting(m, SD_EVENT_ON);
 }
 
 static void log_conn(const struct mconn *c, int prio, const char *what)
 {
-    char peer[ADDR_STRLEN];
-
-    if (prio > c->m->log->max_level)
-        return;
-    addr_format((const struct sockaddr *)&c->peer, c->peer_len, peer, sizeof peer);
-    log_peer(c->m->log, prio, peer, "metrics: %s: %s", peer, what);
+    accept_log_client(c->m->log, prio, "metrics: ", (const struct sockaddr *)&c->peer, c->peer_len,
+                      what);
 }
 
 static void mconn_free(struct mconn *c)
@@ -225,7 +218,7 @@ static void mconn_free(struct mconn *c)
     sd_event_source_disable_unref(c->io); /* and closes the descriptor */
     free(c);
     m->n_conns--;
-    if (m->paused)
+    if (m->pause.paused)
         resume_accepting(m); /* a descriptor just came free */
 }
 
@@ -363,15 +356,15 @@ static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata)
     return 0;
 }
 
-static int mconn_open(struct metrics *m, int fd, const struct sockaddr_storage *peer,
-                      socklen_t peer_len)
+static int mconn_open(struct metrics *m, int fd, const struct sockaddr *peer, socklen_t peer_len)
 {
     struct mconn *c = malloc(sizeof *c);
     int r;
 
     if (!c)
         return -ENOMEM;
-    *c = (struct mconn){.m = m, .peer = *peer, .peer_len = peer_len};
+    *c = (struct mconn){.m = m, .peer_len = peer_len};
+    memcpy(&c->peer, peer, peer_len < sizeof c->peer ? peer_len : sizeof c->peer);
     c->deadline = now_usec(m) + METRICS_TIMEOUT;
     r = sd_event_add_time(m->event, &c->timer, CLOCK_MONOTONIC, c->deadline, TIMER_ACCURACY,
                           on_deadline, c);
@@ -400,52 +393,40 @@ static int on_accept_pause_end(sd_event_source *s, uint64_t usec, void *userdata
     return 0;
 }
 
-/* Out of descriptors: the listener stays readable, so accepting again at once
- * would spin. */
+/* Out of descriptors: wait for a close, or ACCEPT_PAUSE_USEC. */
 static void pause_accepting(struct metrics *m, int error)
 {
-    uint64_t now = now_usec(m);
-
-    if (m->pause_logged == 0 || now >= m->pause_logged + LOG_PAUSE_EVERY) {
+    if (accept_pause_begin(&m->pause, now_usec(m)))
         log_warn(m->log, "metrics: cannot accept: %s", strerror(error));
-        m->pause_logged = now;
-    }
-    m->paused = true;
     set_accepting(m, SD_EVENT_OFF);
-    sd_event_source_set_time(m->accept_pause, now + ACCEPT_PAUSE);
+    sd_event_source_set_time(m->accept_pause, m->pause.until);
     sd_event_source_set_enabled(m->accept_pause, SD_EVENT_ONESHOT);
+}
+
+static void on_client(int fd, const struct sockaddr *peer, socklen_t peer_len, void *userdata)
+{
+    struct metrics *m = userdata;
+    int r;
+
+    if (m->n_conns >= METRICS_CONNS_MAX) {
+        close(fd);
+        log_debug(m->log, "metrics: %u connections open, one more refused", m->n_conns);
+        return;
+    }
+    r = mconn_open(m, fd, peer, peer_len);
+    if (r < 0) {
+        close(fd);
+        log_warn(m->log, "metrics: cannot serve a new client: %s", strerror(-r));
+    }
 }
 
 static int on_accept(sd_event_source *s, int listen_fd, uint32_t revents, void *userdata)
 {
     struct metrics *m = userdata;
+    int r = accept_batch(listen_fd, ACCEPT_BATCH, on_client, m);
 
-    for (int i = 0; i < ACCEPT_BATCH; i++) {
-        struct sockaddr_storage peer = {0};
-        socklen_t len = sizeof peer;
-        int fd = accept4(listen_fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        int r;
-
-        if (fd < 0) {
-            int error = errno;
-
-            if (error == ECONNABORTED || error == EINTR || error == EPROTO)
-                continue; /* that client gave up */
-            if (error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM)
-                pause_accepting(m, error);
-            return 0; /* EAGAIN: none left */
-        }
-        if (m->n_conns >= METRICS_CONNS_MAX) {
-            close(fd);
-            log_debug(m->log, "metrics: %u connections open, one more refused", m->n_conns);
-            continue;
-        }
-        r = mconn_open(m, fd, &peer, len);
-        if (r < 0) {
-            close(fd);
-            log_warn(m->log, "metrics: cannot serve a new client: %s", strerror(-r));
-        }
-    }
+    if (r < 0)
+        pause_accepting(m, -r);
     return 0;
 }
 
@@ -463,6 +444,7 @@ int metrics_new(struct metrics **out, sd_event *event, const int *fds, unsigned 
     m->collect = collect;
     m->userdata = userdata;
     m->log = log;
+    m->pause = ACCEPT_PAUSE_INIT;
     r = sd_event_add_time(event, &m->accept_pause, CLOCK_MONOTONIC, UINT64_MAX, TIMER_ACCURACY,
                           on_accept_pause_end, m);
     if (r >= 0)
