@@ -16,40 +16,71 @@
 #include "proxy.h"
 
 enum key_type {
-    KEY_LISTEN,
     KEY_GREETING,
     KEY_UINT32,
     KEY_DURATION,
     KEY_LOG_LEVEL,
     KEY_BOOL,
     KEY_PROXY,
-    KEY_CIDRS,
+    KEY_LIST,
 };
+
+/* A value of several words, one item each (listen, proxy_from), which an
+ * indented line may continue: what the items are called, how large one is,
+ * how one is read from its word and written back. */
+struct list_type {
+    const char *items; /* as in "more than 16 addresses" */
+    size_t size;
+    int (*parse)(const char *word, void *item, const char *key, struct config_error *err);
+    void (*format)(const void *item, char *buf, size_t size);
+};
+
+static const struct list_type addr_list, cidr_list;
+
+/* A KEY_LIST key's list: the type of its items (at the key's offset), and
+ * where their count and the flag saying the list was given lie. */
+struct list_key {
+    const struct list_type *type;
+    size_t count; /* unsigned */
+    size_t given; /* bool, or 0: none */
+};
+
+static const struct list_key listen_key = {&addr_list, offsetof(struct config, listen.n),
+                                           offsetof(struct config, listen.set)};
+static const struct list_key proxy_from_key = {&cidr_list, offsetof(struct config, n_proxy_from),
+                                               0};
+static const struct list_key metrics_listen_key = {&addr_list,
+                                                   offsetof(struct config, metrics_listen.n),
+                                                   offsetof(struct config, metrics_listen.set)};
 
 static const struct key {
     const char *section;
     const char *name;
     enum key_type type;
     size_t offset;
-    uint64_t min, max; /* KEY_UINT32: the range; KEY_DURATION: max */
+    uint64_t min, max;           /* KEY_UINT32: the range; KEY_DURATION: max */
+    const struct list_key *list; /* KEY_LIST */
 } keys[] = {
-    {"server", "listen", KEY_LISTEN, offsetof(struct config, listen), 0, 0},
-    {"server", "greeting", KEY_GREETING, offsetof(struct config, greeting), 0, 0},
-    {"server", "max_connections", KEY_UINT32, offsetof(struct config, max_connections), 1, 1000000},
-    {"server", "max_message", KEY_UINT32, offsetof(struct config, max_message), 1, 1048576},
-    {"server", "idle_timeout", KEY_DURATION, offsetof(struct config, idle_timeout), 0,
-     DURATION_MAX},
+    {"server", "listen", KEY_LIST, offsetof(struct config, listen.a), 0, 0, &listen_key},
+    {"server", "greeting", KEY_GREETING, offsetof(struct config, greeting), 0, 0, NULL},
+    {"server", "max_connections", KEY_UINT32, offsetof(struct config, max_connections), 1, 1000000,
+     NULL},
+    {"server", "max_message", KEY_UINT32, offsetof(struct config, max_message), 1, 1048576, NULL},
+    {"server", "idle_timeout", KEY_DURATION, offsetof(struct config, idle_timeout), 0, DURATION_MAX,
+     NULL},
     {"server", "message_timeout", KEY_DURATION, offsetof(struct config, message_timeout), 0,
-     DURATION_MAX},
-    {"server", "backlog", KEY_UINT32, offsetof(struct config, backlog), 1, 65535},
-    {"server", "exit_on_idle", KEY_DURATION, offsetof(struct config, exit_on_idle), 0,
-     DURATION_MAX},
-    {"server", "workers", KEY_UINT32, offsetof(struct config, workers), 0, CONFIG_WORKERS_MAX},
-    {"server", "proxy_protocol", KEY_PROXY, offsetof(struct config, proxy_protocol), 0, 0},
-    {"server", "proxy_from", KEY_CIDRS, offsetof(struct config, proxy_from), 0, 0},
-    {"log", "level", KEY_LOG_LEVEL, offsetof(struct config, log_level), 0, 0},
-    {"log", "messages", KEY_BOOL, offsetof(struct config, log_messages), 0, 0},
-    {"metrics", "listen", KEY_LISTEN, offsetof(struct config, metrics_listen), 0, 0},
+     DURATION_MAX, NULL},
+    {"server", "backlog", KEY_UINT32, offsetof(struct config, backlog), 1, 65535, NULL},
+    {"server", "exit_on_idle", KEY_DURATION, offsetof(struct config, exit_on_idle), 0, DURATION_MAX,
+     NULL},
+    {"server", "workers", KEY_UINT32, offsetof(struct config, workers), 0, CONFIG_WORKERS_MAX,
+     NULL},
+    {"server", "proxy_protocol", KEY_PROXY, offsetof(struct config, proxy_protocol), 0, 0, NULL},
+    {"server", "proxy_from", KEY_LIST, offsetof(struct config, proxy_from), 0, 0, &proxy_from_key},
+    {"log", "level", KEY_LOG_LEVEL, offsetof(struct config, log_level), 0, 0, NULL},
+    {"log", "messages", KEY_BOOL, offsetof(struct config, log_messages), 0, 0, NULL},
+    {"metrics", "listen", KEY_LIST, offsetof(struct config, metrics_listen.a), 0, 0,
+     &metrics_listen_key},
 };
 #define N_KEYS (sizeof keys / sizeof keys[0])
 
@@ -94,59 +125,71 @@ static const char *addr_error(int r)
     }
 }
 
-/* A value of several words (listen, proxy_from), one per item: parse_word
- * reads word into the scratch array's item i. Returns how many items the
- * array holds then (first of them were there before), or -EINVAL with err
- * filled in; the caller copies the new ones in only when all are good. */
-typedef int (*word_fn)(const char *word, void *scratch, unsigned i, const char *key,
-                       struct config_error *err);
-
-static int parse_words(const char *value, unsigned first, const char *what, word_fn parse_word,
-                       void *scratch, const char *key, struct config_error *err)
+static int parse_addr(const char *word, void *item, const char *key, struct config_error *err)
 {
+    int r = addr_parse(word, item);
+
+    return r < 0 ? fail(err, key, "'%.64s': %s", word, addr_error(r)) : 0;
+}
+
+static void format_addr(const void *item, char *buf, size_t size)
+{
+    addr_spec_format(item, buf, size);
+}
+
+static int parse_cidr(const char *word, void *item, const char *key, struct config_error *err)
+{
+    if (addr_cidr_parse(word, item) < 0)
+        return fail(err, key, "'%.64s' is not an address or an ADDRESS/BITS range", word);
+    return 0;
+}
+
+static void format_cidr(const void *item, char *buf, size_t size)
+{
+    addr_cidr_format(item, buf, size);
+}
+
+static const struct list_type addr_list = {"addresses", sizeof(struct listen_addr), parse_addr,
+                                           format_addr};
+static const struct list_type cidr_list = {"ranges", sizeof(struct cidr), parse_cidr, format_cidr};
+
+/* Room for the new items of any list while a value is read. */
+union list_item {
+    struct listen_addr addr;
+    struct cidr cidr;
+};
+
+/* Sets a list from the words of value, or with append (an indented
+ * continuation line) adds them to it. The list changes only when the whole
+ * value is good. */
+static int set_list(struct config *cfg, const struct key *k, const char *value, bool append,
+                    const char *keyname, struct config_error *err)
+{
+    const struct list_type *t = k->list->type;
+    unsigned *count = (unsigned *)((char *)cfg + k->list->count);
+    union list_item scratch[CONFIG_LISTEN_MAX];
+    unsigned first = append ? *count : 0, n = first;
     char copy[1024], *save = NULL;
-    unsigned n = first;
 
     if (strlen(value) >= sizeof copy)
-        return fail(err, key, "value too long");
+        return fail(err, keyname, "value too long");
     strcpy(copy, value);
     for (char *tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
         int r;
 
         if (n == CONFIG_LISTEN_MAX)
-            return fail(err, key, "more than %d %s", CONFIG_LISTEN_MAX, what);
-        r = parse_word(tok, scratch, n, key, err);
+            return fail(err, keyname, "more than %d %s", CONFIG_LISTEN_MAX, t->items);
+        r = t->parse(tok, (char *)scratch + (n - first) * t->size, keyname, err);
         if (r < 0)
             return r;
         n++;
     }
     if (n == first)
-        return fail(err, key, "no address given");
-    return (int)n;
-}
-
-static int parse_addr_word(const char *word, void *scratch, unsigned i, const char *key,
-                           struct config_error *err)
-{
-    int r = addr_parse(word, &((struct listen_addr *)scratch)[i]);
-
-    return r < 0 ? fail(err, key, "'%.64s': %s", word, addr_error(r)) : 0;
-}
-
-/* Sets a list of addresses, or with append (an indented continuation line)
- * adds to it. The list changes only when the whole value is good. */
-static int set_addrs(struct addr_list *addrs, const char *value, bool append, const char *key,
-                     struct config_error *err)
-{
-    struct listen_addr list[CONFIG_LISTEN_MAX];
-    unsigned first = append ? addrs->n : 0;
-    int n = parse_words(value, first, "addresses", parse_addr_word, list, key, err);
-
-    if (n < 0)
-        return n;
-    memcpy(&addrs->a[first], &list[first], ((unsigned)n - first) * sizeof list[0]);
-    addrs->n = (unsigned)n;
-    addrs->set = true;
+        return fail(err, keyname, "no address given");
+    memcpy((char *)cfg + k->offset + first * t->size, scratch, (n - first) * t->size);
+    *count = n;
+    if (k->list->given)
+        *(bool *)((char *)cfg + k->list->given) = true;
     return 0;
 }
 
@@ -192,30 +235,6 @@ static const char *proxy_mode_name(unsigned versions)
     return "?";
 }
 
-static int parse_cidr_word(const char *word, void *scratch, unsigned i, const char *key,
-                           struct config_error *err)
-{
-    if (addr_cidr_parse(word, &((struct cidr *)scratch)[i]) < 0)
-        return fail(err, key, "'%.64s' is not an address or an ADDRESS/BITS range", word);
-    return 0;
-}
-
-/* Sets proxy_from, or with append (an indented continuation line) adds to
- * it. cfg changes only when the whole value is good. */
-static int set_cidrs(struct config *cfg, const char *value, bool append, const char *key,
-                     struct config_error *err)
-{
-    struct cidr list[CONFIG_LISTEN_MAX];
-    unsigned first = append ? cfg->n_proxy_from : 0;
-    int n = parse_words(value, first, "ranges", parse_cidr_word, list, key, err);
-
-    if (n < 0)
-        return n;
-    memcpy(&cfg->proxy_from[first], &list[first], ((unsigned)n - first) * sizeof list[0]);
-    cfg->n_proxy_from = (unsigned)n;
-    return 0;
-}
-
 static int set_value(struct config *cfg, const struct key *k, const char *value,
                      const char *keyname, struct config_error *err)
 {
@@ -224,8 +243,8 @@ static int set_value(struct config *cfg, const struct key *k, const char *value,
     int r;
 
     switch (k->type) {
-    case KEY_LISTEN:
-        return set_addrs(field, value, false, keyname, err);
+    case KEY_LIST:
+        return set_list(cfg, k, value, false, keyname, err);
     case KEY_GREETING:
         return set_greeting(field, value, keyname, err);
     case KEY_UINT32:
@@ -258,8 +277,6 @@ static int set_value(struct config *cfg, const struct key *k, const char *value,
         return 0;
     case KEY_PROXY:
         return set_proxy(field, value, keyname, err);
-    case KEY_CIDRS:
-        return set_cidrs(cfg, value, false, keyname, err);
     }
     return fail(err, keyname, "internal error: unknown key type");
 }
@@ -363,16 +380,14 @@ static int on_continuation(struct load *ld, const struct key *k, const char *sec
     char keyname[sizeof ld->err->key];
 
     snprintf(keyname, sizeof keyname, "[%.16s] %.24s", section, name);
-    if (!k || (k->type != KEY_LISTEN && k->type != KEY_CIDRS)) {
+    if (!k || k->type != KEY_LIST) {
         fail(ld->err, keyname,
              "an indented line continues a value, and only listen and proxy_from have "
              "more than one line");
         load_fail_line(ld);
         return 0;
     }
-    if ((k->type == KEY_LISTEN ? set_addrs((struct addr_list *)((char *)ld->cfg + k->offset), value,
-                                           true, keyname, ld->err)
-                               : set_cidrs(ld->cfg, value, true, keyname, ld->err)) < 0) {
+    if (set_list(ld->cfg, k, value, true, keyname, ld->err) < 0) {
         load_fail_line(ld);
         return 0;
     }
@@ -468,26 +483,22 @@ void config_error_format(const struct config_error *err, char *buf, size_t size)
     snprintf(buf, size, "%s%s", where, err->reason);
 }
 
-/* Prints one more word of a list value; long lists go on indented
+/* Prints a list value, "name = item item..."; long lists go on indented
  * continuation lines, as the file may have them (a line holds 198). */
-static void print_word(FILE *out, unsigned *col, bool first, const char *word)
-{
-    if (!first && *col + 1 + strlen(word) > 80) {
-        fprintf(out, "\n        ");
-        *col = 8;
-    }
-    *col += (unsigned)fprintf(out, " %s", word);
-}
-
-static void print_addrs(FILE *out, const struct addr_list *addrs)
+static void print_list(FILE *out, const char *name, const struct list_type *t, const void *items,
+                       unsigned n)
 {
     char buf[ADDR_STRLEN + ADDR_HOST_MAX];
-    unsigned col = 8;
+    unsigned col = (unsigned)strlen(name) + 2;
 
-    fprintf(out, "listen =");
-    for (unsigned i = 0; i < addrs->n; i++) {
-        addr_spec_format(&addrs->a[i], buf, sizeof buf);
-        print_word(out, &col, i == 0, buf);
+    fprintf(out, "%s =", name);
+    for (unsigned i = 0; i < n; i++) {
+        t->format((const char *)items + i * t->size, buf, sizeof buf);
+        if (i > 0 && col + 1 + strlen(buf) > 80) {
+            fprintf(out, "\n        ");
+            col = 8;
+        }
+        col += (unsigned)fprintf(out, " %s", buf);
     }
     fprintf(out, "\n");
 }
@@ -497,7 +508,7 @@ void config_print(const struct config *cfg, FILE *out)
     char idle[64], msg[64], exit_idle[64];
 
     fprintf(out, "[server]\n");
-    print_addrs(out, &cfg->listen);
+    print_list(out, "listen", &addr_list, cfg->listen.a, cfg->listen.n);
     format_duration(idle, sizeof idle, cfg->idle_timeout);
     format_duration(msg, sizeof msg, cfg->message_timeout);
     format_duration(exit_idle, sizeof exit_idle, cfg->exit_on_idle);
@@ -507,21 +518,12 @@ void config_print(const struct config *cfg, FILE *out)
             "proxy_protocol = %s\n",
             cfg->greeting, cfg->max_connections, cfg->max_message, idle, msg, cfg->backlog,
             exit_idle, cfg->workers, proxy_mode_name(cfg->proxy_protocol));
-    if (cfg->n_proxy_from > 0) { /* none: no key stands for an empty list */
-        unsigned col = 12;
-
-        fprintf(out, "proxy_from =");
-        for (unsigned i = 0; i < cfg->n_proxy_from; i++) {
-            char buf[64];
-            addr_cidr_format(&cfg->proxy_from[i], buf, sizeof buf);
-            print_word(out, &col, i == 0, buf);
-        }
-        fprintf(out, "\n");
-    }
+    if (cfg->n_proxy_from > 0) /* none: no key stands for an empty list */
+        print_list(out, "proxy_from", &cidr_list, cfg->proxy_from, cfg->n_proxy_from);
     fprintf(out, "\n[log]\nlevel = %s\nmessages = %s\n", log_level_name(cfg->log_level),
             cfg->log_messages ? "yes" : "no");
     if (cfg->metrics_listen.n > 0) { /* off otherwise */
         fprintf(out, "\n[metrics]\n");
-        print_addrs(out, &cfg->metrics_listen);
+        print_list(out, "listen", &addr_list, cfg->metrics_listen.a, cfg->metrics_listen.n);
     }
 }

@@ -1,5 +1,5 @@
-/* svr-metrics.c - the metrics endpoint: the exposition, a strict little
- * HTTP/1.x request reader, and the connections on the main thread's loop.
+/* svr-metrics.c - the metrics endpoint: the exposition, the response, and
+ * the connections on the main thread's loop (svr-http reads the request).
  *
  * A metrics connection lives at most METRICS_TIMEOUT: it reads one request
  * into a fixed buffer, answers it in one response, shuts down its writing
@@ -23,6 +23,7 @@
 
 #include "addr.h"
 #include "escape.h"
+#include "svr-accept-util.h"
 
 /* After the response, how long the client has to close its side. */
 #define LINGER_USEC (1000000ULL)
@@ -30,9 +31,6 @@
 #define TIMER_ACCURACY (100 * 1000ULL)
 /* Each wakeup accepts at most this many clients. */
 #define ACCEPT_BATCH 16
-/* Out of descriptors: accepting waits this long (or for a close). */
-#define ACCEPT_PAUSE    (100 * 1000ULL)
-#define LOG_PAUSE_EVERY (10 * 1000000ULL)
 /* The most of a request line a log line shows. */
 #define LOG_REQUEST_MAX 128
 
@@ -95,164 +93,6 @@ size_t metrics_format(char *buf, size_t size, const struct metrics_figures *f)
     family(&o, "hellod_workers", "gauge", "Worker threads serving clients.");
     sample(&o, "hellod_workers", "", f->workers);
     return o.len;
-}
-
-/* --- reading a request ---------------------------------------------------- */
-
-static bool is_tchar(int c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
-static bool is_vchar(int c)
-{
-    return c > ' ' && c < 0x7f;
-}
-
-/* A header's value: visible ASCII, space, tab, and any byte >= 0x80. */
-static bool is_field_char(int c)
-{
-    return is_vchar(c) || c == ' ' || c == '\t' || c >= 0x80;
-}
-
-static bool is_scheme_char(int c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' ||
-           c == '-' || c == '.';
-}
-
-static size_t span(const char *p, size_t n, bool (*ok)(int))
-{
-    size_t i = 0;
-
-    while (i < n && ok((unsigned char)p[i]))
-        i++;
-    return i;
-}
-
-/* The request target: "/metrics", with or without a query, is ours; so is
- * the absolute form ("http://host:port/metrics") proxies send. */
-static enum http_result target_kind(const char *p, size_t n)
-{
-    static const char path[] = "/metrics";
-    size_t len;
-
-    if (p[0] != '/') {
-        size_t s = span(p, n, is_scheme_char);
-
-        if (s == 0 || n - s < 3 || memcmp(p + s, "://", 3) != 0)
-            return HTTP_BAD_REQUEST;
-        p += s + 3;
-        n -= s + 3;
-        for (len = 0; len < n && !strchr("/?#", p[len]);)
-            len++; /* the authority */
-        if (len == n || p[len] != '/')
-            return HTTP_NOT_FOUND; /* no path: "/" */
-        p += len;
-        n -= len;
-    }
-    for (len = 0; len < n && p[len] != '?' && p[len] != '#';)
-        len++;
-    if (len == sizeof path - 1 && memcmp(p, path, len) == 0)
-        return HTTP_METRICS;
-    return HTTP_NOT_FOUND;
-}
-
-/* "METHOD SP TARGET SP HTTP/1.x": p[0..n) is the line without its end, or,
- * when !complete, the part of it received so far, which must be a correct
- * beginning. Returns what the request is (complete), HTTP_INCOMPLETE (so far
- * so good) or HTTP_BAD_REQUEST. */
-static enum http_result request_line(const char *p, size_t n, bool complete, bool *head)
-{
-    static const char version[] = "HTTP/1.";
-    const size_t vlen = sizeof version; /* and the minor digit */
-    enum http_result kind;
-    size_t m, t, tl, v;
-
-    if (!complete && n > 0 && p[n - 1] == '\r')
-        n--; /* may be the CR of the CR LF */
-    m = span(p, n, is_tchar);
-    if (m == n)
-        return complete ? HTTP_BAD_REQUEST : HTTP_INCOMPLETE;
-    if (m == 0 || p[m] != ' ')
-        return HTTP_BAD_REQUEST;
-    t = m + 1;
-    tl = span(p + t, n - t, is_vchar);
-    if (t + tl == n)
-        return complete ? HTTP_BAD_REQUEST : HTTP_INCOMPLETE;
-    if (tl == 0 || p[t + tl] != ' ')
-        return HTTP_BAD_REQUEST;
-    v = t + tl + 1;
-    if (n - v > vlen)
-        return HTTP_BAD_REQUEST;
-    for (size_t i = 0; v + i < n; i++)
-        if (i < vlen - 1 ? p[v + i] != version[i] : !(p[v + i] >= '0' && p[v + i] <= '9'))
-            return HTTP_BAD_REQUEST;
-    if (!complete)
-        return HTTP_INCOMPLETE;
-    if (n - v < vlen)
-        return HTTP_BAD_REQUEST;
-
-    *head = m == 4 && memcmp(p, "HEAD", 4) == 0;
-    kind = target_kind(p + t, tl);
-    if (kind == HTTP_METRICS && !*head && !(m == 3 && memcmp(p, "GET", 3) == 0))
-        return HTTP_BAD_METHOD;
-    return kind;
-}
-
-/* "name: value", or a correct beginning of one when !complete. */
-static bool header_ok(const char *p, size_t n, bool complete)
-{
-    size_t name;
-
-    if (!complete && n > 0 && p[n - 1] == '\r')
-        n--;
-    name = span(p, n, is_tchar);
-    if (name == n)
-        return !complete;
-    if (name == 0 || p[name] != ':')
-        return false; /* a space before the colon, or a folded line */
-    return span(p + name + 1, n - name - 1, is_field_char) == n - name - 1;
-}
-
-/* The length of the line p..lf without its end: LF, or CR LF. */
-static size_t line_len(const char *p, const char *lf)
-{
-    size_t n = (size_t)(lf - p);
-
-    return n > 0 && p[n - 1] == '\r' ? n - 1 : n;
-}
-
-enum http_result http_parse_request(const char *buf, size_t len, bool *head)
-{
-    size_t n = len < HTTP_REQUEST_MAX ? len : HTTP_REQUEST_MAX;
-    const char *p = buf, *end = buf + n;
-    const char *lf = memchr(p, '\n', n);
-    enum http_result incomplete = len >= HTTP_REQUEST_MAX ? HTTP_TOO_LARGE : HTTP_INCOMPLETE;
-    enum http_result r;
-    bool h = false;
-
-    r = request_line(p, lf ? line_len(p, lf) : n, lf != NULL, &h);
-    if (head)
-        *head = h;
-    if (r == HTTP_BAD_REQUEST)
-        return r;
-    if (!lf)
-        return incomplete;
-    for (;;) {
-        size_t ln;
-
-        p = lf + 1;
-        lf = memchr(p, '\n', (size_t)(end - p));
-        ln = lf ? line_len(p, lf) : (size_t)(end - p);
-        if (lf && ln == 0)
-            return r; /* the blank line */
-        if (!header_ok(p, ln, lf != NULL))
-            return HTTP_BAD_REQUEST;
-        if (!lf)
-            return incomplete;
-    }
 }
 
 /* --- the response --------------------------------------------------------- */
@@ -330,8 +170,7 @@ struct metrics {
     struct mconn *conns;
     unsigned n_conns;
     sd_event_source *accept_pause; /* re-enables accepting after EMFILE */
-    bool paused;
-    uint64_t pause_logged;
+    struct accept_pause pause;
     unsigned n_listen;
     sd_event_source *listen[];
 };
@@ -352,19 +191,15 @@ static void set_accepting(struct metrics *m, int enabled)
 
 static void resume_accepting(struct metrics *m)
 {
-    m->paused = false;
+    accept_pause_end(&m->pause);
     sd_event_source_set_enabled(m->accept_pause, SD_EVENT_OFF);
     set_accepting(m, SD_EVENT_ON);
 }
 
 static void log_conn(const struct mconn *c, int prio, const char *what)
 {
-    char peer[ADDR_STRLEN];
-
-    if (prio > c->m->log->max_level)
-        return;
-    addr_format((const struct sockaddr *)&c->peer, c->peer_len, peer, sizeof peer);
-    log_peer(c->m->log, prio, peer, "metrics: %s: %s", peer, what);
+    accept_log_client(c->m->log, prio, "metrics: ", (const struct sockaddr *)&c->peer, c->peer_len,
+                      what);
 }
 
 static void mconn_free(struct mconn *c)
@@ -381,7 +216,7 @@ static void mconn_free(struct mconn *c)
     sd_event_source_disable_unref(c->io); /* and closes the descriptor */
     free(c);
     m->n_conns--;
-    if (m->paused)
+    if (m->pause.paused)
         resume_accepting(m); /* a descriptor just came free */
 }
 
@@ -519,15 +354,15 @@ static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata)
     return 0;
 }
 
-static int mconn_open(struct metrics *m, int fd, const struct sockaddr_storage *peer,
-                      socklen_t peer_len)
+static int mconn_open(struct metrics *m, int fd, const struct sockaddr *peer, socklen_t peer_len)
 {
     struct mconn *c = malloc(sizeof *c);
     int r;
 
     if (!c)
         return -ENOMEM;
-    *c = (struct mconn){.m = m, .peer = *peer, .peer_len = peer_len};
+    *c = (struct mconn){.m = m, .peer_len = peer_len};
+    memcpy(&c->peer, peer, peer_len < sizeof c->peer ? peer_len : sizeof c->peer);
     c->deadline = now_usec(m) + METRICS_TIMEOUT;
     r = sd_event_add_time(m->event, &c->timer, CLOCK_MONOTONIC, c->deadline, TIMER_ACCURACY,
                           on_deadline, c);
@@ -556,52 +391,40 @@ static int on_accept_pause_end(sd_event_source *s, uint64_t usec, void *userdata
     return 0;
 }
 
-/* Out of descriptors: the listener stays readable, so accepting again at once
- * would spin. */
+/* Out of descriptors: wait for a close, or ACCEPT_PAUSE_USEC. */
 static void pause_accepting(struct metrics *m, int error)
 {
-    uint64_t now = now_usec(m);
-
-    if (m->pause_logged == 0 || now >= m->pause_logged + LOG_PAUSE_EVERY) {
+    if (accept_pause_begin(&m->pause, now_usec(m)))
         log_warn(m->log, "metrics: cannot accept: %s", strerror(error));
-        m->pause_logged = now;
-    }
-    m->paused = true;
     set_accepting(m, SD_EVENT_OFF);
-    sd_event_source_set_time(m->accept_pause, now + ACCEPT_PAUSE);
+    sd_event_source_set_time(m->accept_pause, m->pause.until);
     sd_event_source_set_enabled(m->accept_pause, SD_EVENT_ONESHOT);
+}
+
+static void on_client(int fd, const struct sockaddr *peer, socklen_t peer_len, void *userdata)
+{
+    struct metrics *m = userdata;
+    int r;
+
+    if (m->n_conns >= METRICS_CONNS_MAX) {
+        close(fd);
+        log_debug(m->log, "metrics: %u connections open, one more refused", m->n_conns);
+        return;
+    }
+    r = mconn_open(m, fd, peer, peer_len);
+    if (r < 0) {
+        close(fd);
+        log_warn(m->log, "metrics: cannot serve a new client: %s", strerror(-r));
+    }
 }
 
 static int on_accept(sd_event_source *s, int listen_fd, uint32_t revents, void *userdata)
 {
     struct metrics *m = userdata;
+    int r = accept_batch(listen_fd, ACCEPT_BATCH, on_client, m);
 
-    for (int i = 0; i < ACCEPT_BATCH; i++) {
-        struct sockaddr_storage peer = {0};
-        socklen_t len = sizeof peer;
-        int fd = accept4(listen_fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        int r;
-
-        if (fd < 0) {
-            int error = errno;
-
-            if (error == ECONNABORTED || error == EINTR || error == EPROTO)
-                continue; /* that client gave up */
-            if (error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM)
-                pause_accepting(m, error);
-            return 0; /* EAGAIN: none left */
-        }
-        if (m->n_conns >= METRICS_CONNS_MAX) {
-            close(fd);
-            log_debug(m->log, "metrics: %u connections open, one more refused", m->n_conns);
-            continue;
-        }
-        r = mconn_open(m, fd, &peer, len);
-        if (r < 0) {
-            close(fd);
-            log_warn(m->log, "metrics: cannot serve a new client: %s", strerror(-r));
-        }
-    }
+    if (r < 0)
+        pause_accepting(m, -r);
     return 0;
 }
 
@@ -619,6 +442,7 @@ int metrics_new(struct metrics **out, sd_event *event, const int *fds, unsigned 
     m->collect = collect;
     m->userdata = userdata;
     m->log = log;
+    m->pause = ACCEPT_PAUSE_INIT;
     r = sd_event_add_time(event, &m->accept_pause, CLOCK_MONOTONIC, UINT64_MAX, TIMER_ACCURACY,
                           on_accept_pause_end, m);
     if (r >= 0)

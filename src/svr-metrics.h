@@ -15,9 +15,8 @@
 
 #include "log.h"
 #include "svr-stats.h"
+#include "svr-http.h"
 
-/* A request (its line, its headers and the blank line) must fit in this. */
-#define HTTP_REQUEST_MAX 2048
 /* The most metrics connections open at once; more are closed at once. */
 #define METRICS_CONNS_MAX 16
 /* From accept to close: reading the request, writing the answer. */
@@ -56,23 +55,6 @@ unsigned metrics_conns(const struct metrics *m);
  * be NULL when size is 0) and returns its length, as snprintf() does: a
  * return of size or more means it did not fit. */
 size_t metrics_format(char *buf, size_t size, const struct metrics_figures *f);
-
-enum http_result {
-    HTTP_INCOMPLETE,  /* no blank line yet, and nothing wrong so far */
-    HTTP_METRICS,     /* GET or HEAD of /metrics (a query string is allowed): 200 */
-    HTTP_NOT_FOUND,   /* any other path: 404 */
-    HTTP_BAD_METHOD,  /* /metrics with a method other than GET and HEAD: 405 */
-    HTTP_BAD_REQUEST, /* not an HTTP/1.x request: 400 */
-    HTTP_TOO_LARGE,   /* no blank line within HTTP_REQUEST_MAX bytes: 431 */
-};
-
-/* Reads the request in buf[0..len): the request line and the header lines,
- * each ended by CR LF or a bare LF, up to the blank line; anything after it is
- * ignored. A malformed request line or header is HTTP_BAD_REQUEST as soon as
- * its bad byte arrives; otherwise the answer waits for the blank line. Any
- * answer but HTTP_INCOMPLETE is final: more bytes never change it. *head is
- * set when the method is HEAD (then a response has no body). */
-enum http_result http_parse_request(const char *buf, size_t len, bool *head);
 
 /* Writes the whole response to a request parsed as r (not HTTP_INCOMPLETE):
  * status line, headers and (unless head) body; f is read only for

@@ -1,7 +1,7 @@
 /* test-metrics.c - the metrics endpoint (src/svr-metrics.c): the exposition
- * in Prometheus's text format, the HTTP request reader over good, bad,
- * partial and over-long requests, the responses, and the real thing: a loop,
- * a listener on loopback and a client that scrapes it. */
+ * in Prometheus's text format, the responses, and the real thing: a loop, a
+ * listener on loopback and a client that scrapes it. (The request reader,
+ * src/svr-http.c, has tests/unit/test-http.c.) */
 #include "config.h"
 
 #include <errno.h>
@@ -246,275 +246,6 @@ static void test_format_small_buffer(void **state)
     }
 }
 
-/* --- reading requests ----------------------------------------------------- */
-
-static enum http_result parse(const char *s, bool *head)
-{
-    return http_parse_request(s, strlen(s), head);
-}
-
-/* Once an answer is not HTTP_INCOMPLETE, more bytes never change it. */
-static void assert_final(const char *s, size_t len)
-{
-    enum http_result first = HTTP_INCOMPLETE;
-
-    for (size_t n = 0; n <= len; n++) {
-        enum http_result r = http_parse_request(s, n, NULL);
-
-        if (first != HTTP_INCOMPLETE)
-            assert_int_equal(r, first);
-        first = r;
-    }
-}
-
-static void test_parse_incomplete(void **state)
-{
-    static const char *const partial[] = {
-        "",
-        "G",
-        "GET",
-        "GET ",
-        "GET /metr",
-        "GET /metrics",
-        "GET /metrics ",
-        "GET /metrics HTTP/1.",
-        "GET /metrics HTTP/1.1",
-        "GET /metrics HTTP/1.1\r",
-        "GET /metrics HTTP/1.1\r\n",
-        "GET /metrics HTTP/1.1\r\nHost",
-        "GET /metrics HTTP/1.1\r\nHost: localhost",
-        "GET /metrics HTTP/1.1\r\nHost: localhost\r\n",
-        "GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r",
-        "POST /other HTTP/1.0\r\n",
-    };
-
-    (void)state;
-    for (size_t i = 0; i < ARRAY_SIZE(partial); i++)
-        assert_int_equal(parse(partial[i], NULL), HTTP_INCOMPLETE);
-}
-
-static void test_parse_every_prefix_incomplete(void **state)
-{
-    const char req[] = "GET /metrics HTTP/1.1\r\nHost: h\r\nAccept: */*\r\n\r\n";
-
-    (void)state;
-    for (size_t n = 0; n < sizeof req - 1; n++)
-        assert_int_equal(http_parse_request(req, n, NULL), HTTP_INCOMPLETE);
-    assert_int_equal(http_parse_request(req, sizeof req - 1, NULL), HTTP_METRICS);
-}
-
-static void test_parse_get(void **state)
-{
-    bool head = true;
-
-    (void)state;
-    assert_int_equal(parse("GET /metrics HTTP/1.0\r\n\r\n", &head), HTTP_METRICS);
-    assert_false(head);
-    assert_int_equal(parse("GET /metrics HTTP/1.0\r\n\r\n", NULL), HTTP_METRICS);
-}
-
-static void test_parse_head(void **state)
-{
-    bool head = false;
-
-    (void)state;
-    assert_int_equal(parse("HEAD /metrics HTTP/1.0\r\n\r\n", &head), HTTP_METRICS);
-    assert_true(head);
-    assert_int_equal(parse("HEAD /nothing HTTP/1.0\r\n\r\n", &head), HTTP_NOT_FOUND);
-    assert_true(head);
-}
-
-static void test_parse_other_method(void **state)
-{
-    bool head = true;
-
-    (void)state;
-    assert_int_equal(parse("POST /metrics HTTP/1.0\r\n\r\n", &head), HTTP_BAD_METHOD);
-    assert_false(head);
-    assert_int_equal(parse("PUT /metrics HTTP/1.1\r\nHost: x\r\n\r\n", NULL), HTTP_BAD_METHOD);
-    assert_int_equal(parse("DELETE /metrics?x HTTP/1.1\r\n\r\n", NULL), HTTP_BAD_METHOD);
-    assert_int_equal(parse("OPTIONS /metrics HTTP/1.1\r\n\r\n", NULL), HTTP_BAD_METHOD);
-    /* Methods are case-sensitive. */
-    assert_int_equal(parse("get /metrics HTTP/1.0\r\n\r\n", NULL), HTTP_BAD_METHOD);
-    assert_int_equal(parse("GETS /metrics HTTP/1.0\r\n\r\n", NULL), HTTP_BAD_METHOD);
-    assert_int_equal(parse("HEADX /metrics HTTP/1.0\r\n\r\n", NULL), HTTP_BAD_METHOD);
-}
-
-static void test_parse_other_path(void **state)
-{
-    static const char *const requests[] = {
-        "GET / HTTP/1.0\r\n\r\n",
-        "GET /metrics/ HTTP/1.0\r\n\r\n",
-        "GET /metricsx HTTP/1.0\r\n\r\n",
-        "GET /Metrics HTTP/1.0\r\n\r\n",
-        "GET /metric HTTP/1.0\r\n\r\n",
-        "GET //metrics HTTP/1.0\r\n\r\n",
-        "GET /x/metrics HTTP/1.0\r\n\r\n",
-        "GET /favicon.ico HTTP/1.1\r\nHost: x\r\n\r\n",
-        "POST /other HTTP/1.0\r\n\r\n", /* no such resource, whatever the method */
-        "GET http://localhost:9100 HTTP/1.1\r\n\r\n",
-        "GET http://localhost:9100/ HTTP/1.1\r\n\r\n",
-        "GET http://localhost:9100?/metrics HTTP/1.1\r\n\r\n",
-    };
-
-    (void)state;
-    for (size_t i = 0; i < ARRAY_SIZE(requests); i++)
-        assert_int_equal(parse(requests[i], NULL), HTTP_NOT_FOUND);
-}
-
-static void test_parse_query_string(void **state)
-{
-    (void)state;
-    assert_int_equal(parse("GET /metrics?x HTTP/1.0\r\n\r\n", NULL), HTTP_METRICS);
-    assert_int_equal(parse("GET /metrics? HTTP/1.0\r\n\r\n", NULL), HTTP_METRICS);
-    assert_int_equal(parse("GET /metrics?name[]=a&b=%20/c HTTP/1.0\r\n\r\n", NULL), HTTP_METRICS);
-    assert_int_equal(parse("GET /metricsx?y HTTP/1.0\r\n\r\n", NULL), HTTP_NOT_FOUND);
-    assert_int_equal(parse("GET /?/metrics HTTP/1.0\r\n\r\n", NULL), HTTP_NOT_FOUND);
-}
-
-/* What proxies send: the absolute form. */
-static void test_parse_absolute_form(void **state)
-{
-    (void)state;
-    assert_int_equal(parse("GET http://127.0.0.1:9100/metrics HTTP/1.1\r\n\r\n", NULL),
-                     HTTP_METRICS);
-    assert_int_equal(parse("GET https://[::1]:9100/metrics?q HTTP/1.1\r\n\r\n", NULL),
-                     HTTP_METRICS);
-    assert_int_equal(parse("GET ://x/metrics HTTP/1.1\r\n\r\n", NULL), HTTP_BAD_REQUEST);
-    assert_int_equal(parse("GET metrics HTTP/1.1\r\n\r\n", NULL), HTTP_BAD_REQUEST);
-    assert_int_equal(parse("OPTIONS * HTTP/1.1\r\n\r\n", NULL), HTTP_BAD_REQUEST);
-}
-
-/* What Prometheus itself sends. */
-static void test_parse_http11_with_headers(void **state)
-{
-    const char req[] = "GET /metrics HTTP/1.1\r\n"
-                       "Host: 127.0.0.1:9100\r\n"
-                       "User-Agent: Prometheus/2.42.0\r\n"
-                       "Accept: application/openmetrics-text;version=1.0.0,application/"
-                       "openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/"
-                       "*;q=0.1\r\n"
-                       "Accept-Encoding: gzip\r\n"
-                       "X-Prometheus-Scrape-Timeout-Seconds: 10\r\n"
-                       "Empty:\r\n"
-                       "Tabbed:\tvalue \t\r\n"
-                       "Latin: caf\xc3\xa9\r\n"
-                       "\r\n";
-
-    (void)state;
-    assert_int_equal(parse(req, NULL), HTTP_METRICS);
-    assert_final(req, sizeof req - 1);
-}
-
-static void test_parse_bare_lf(void **state)
-{
-    (void)state;
-    assert_int_equal(parse("GET /metrics HTTP/1.0\n\n", NULL), HTTP_METRICS);
-    assert_int_equal(parse("GET /metrics HTTP/1.1\nHost: x\nAccept: */*\n\n", NULL), HTTP_METRICS);
-    assert_int_equal(parse("GET /metrics HTTP/1.1\r\nHost: x\n\r\n", NULL), HTTP_METRICS);
-    assert_int_equal(parse("GET /metrics HTTP/1.1\nHost: x\r\n\n", NULL), HTTP_METRICS);
-    assert_int_equal(parse("GET /metrics HTTP/1.1\nHost: x\n", NULL), HTTP_INCOMPLETE);
-    assert_int_equal(parse("GET /nope HTTP/1.0\n\n", NULL), HTTP_NOT_FOUND);
-}
-
-static void test_parse_garbage(void **state)
-{
-    static const char *const requests[] = {
-        "\r\n\r\n",
-        "\n\n",
-        " GET /metrics HTTP/1.0\r\n\r\n",
-        "GET  /metrics HTTP/1.0\r\n\r\n",
-        "GET /metrics  HTTP/1.0\r\n\r\n",
-        "GET /metrics HTTP/1.0 \r\n\r\n",
-        "GET\t/metrics HTTP/1.0\r\n\r\n",
-        "GET /metrics\r\n\r\n", /* HTTP/0.9 */
-        "GET\r\n\r\n",
-        "GET /metrics HTTP/2.0\r\n\r\n",
-        "GET /metrics HTTP/1.10\r\n\r\n",
-        "GET /metrics HTTP/1\r\n\r\n",
-        "GET /metrics HTTP/1.x\r\n\r\n",
-        "GET /metrics http/1.0\r\n\r\n",
-        "GET /metrics HTTP/1.0\r\nno colon\r\n\r\n",
-        "GET /metrics HTTP/1.0\r\nHost : x\r\n\r\n",
-        "GET /metrics HTTP/1.0\r\n: x\r\n\r\n",
-        "GET /metrics HTTP/1.0\r\nHost: x\r\n folded\r\n\r\n",
-        "GET /metrics HTTP/1.0\r\nHost: x\ry\r\n\r\n",
-        "GET /metrics HTTP/1.0\r\nHost: \x1b[31m\r\n\r\n",
-        "GET /met\rrics HTTP/1.0\r\n\r\n",
-        "GET /metrics HTTP/1.0\r\r\n\r\n",
-        "G(T /metrics HTTP/1.0\r\n\r\n",
-        "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", /* a TLS ClientHello */
-        "SSH-2.0-OpenSSH_9.2\r\n",
-        "Hello from client\n",
-    };
-
-    (void)state;
-    for (size_t i = 0; i < ARRAY_SIZE(requests); i++) {
-        assert_int_equal(parse(requests[i], NULL), HTTP_BAD_REQUEST);
-        assert_final(requests[i], strlen(requests[i]));
-    }
-    /* A NUL, which a C string cannot hold. */
-    assert_int_equal(http_parse_request("GET /\0metrics HTTP/1.0\r\n\r\n", 26, NULL),
-                     HTTP_BAD_REQUEST);
-    assert_int_equal(http_parse_request("GET /metrics HTTP/1.0\r\nA: \0\r\n\r\n", 31, NULL),
-                     HTTP_BAD_REQUEST);
-}
-
-/* Garbage is said at once: no waiting for a blank line that never comes. */
-static void test_parse_garbage_early(void **state)
-{
-    (void)state;
-    assert_int_equal(http_parse_request("\x16\x03", 2, NULL), HTTP_BAD_REQUEST);
-    assert_int_equal(parse("Hello from c", NULL), HTTP_BAD_REQUEST);
-    assert_int_equal(parse("GET /metrics HTTP/2", NULL), HTTP_BAD_REQUEST);
-    assert_int_equal(parse("GET /metrics HTTP/1.0\r\nbad header", NULL), HTTP_BAD_REQUEST);
-    assert_int_equal(parse("GET /metrics HTTP/1.0\r\n\tfolded", NULL), HTTP_BAD_REQUEST);
-}
-
-static void test_parse_ignores_what_follows(void **state)
-{
-    const char req[] = "GET /metrics HTTP/1.0\r\n\r\n\x16\x03garbage\r\n\r\n";
-
-    (void)state;
-    assert_int_equal(parse(req, NULL), HTTP_METRICS);
-    assert_final(req, sizeof req - 1);
-}
-
-/* A request of n bytes: a request line, a header padded to fill, the blank
- * line. */
-static char *request_of(size_t n)
-{
-    static const char line[] = "GET /metrics HTTP/1.1\r\nX-Pad: ";
-    char *b = malloc(n + 1);
-
-    assert_non_null(b);
-    assert_true(n >= sizeof line - 1 + 4);
-    memcpy(b, line, sizeof line - 1);
-    memset(b + sizeof line - 1, 'p', n - (sizeof line - 1) - 4);
-    memcpy(b + n - 4, "\r\n\r\n", 5);
-    return b;
-}
-
-static void test_parse_over_long(void **state)
-{
-    char *fits = request_of(HTTP_REQUEST_MAX), *over = request_of(HTTP_REQUEST_MAX + 1);
-    char line[HTTP_REQUEST_MAX + 8];
-
-    (void)state;
-    assert_int_equal(http_parse_request(fits, HTTP_REQUEST_MAX, NULL), HTTP_METRICS);
-    assert_int_equal(http_parse_request(over, HTTP_REQUEST_MAX - 1, NULL), HTTP_INCOMPLETE);
-    assert_int_equal(http_parse_request(over, HTTP_REQUEST_MAX, NULL), HTTP_TOO_LARGE);
-    assert_int_equal(http_parse_request(over, HTTP_REQUEST_MAX + 1, NULL), HTTP_TOO_LARGE);
-    assert_final(over, HTTP_REQUEST_MAX + 1);
-    /* A request line that never ends. */
-    memcpy(line, "GET /", 5);
-    memset(line + 5, 'a', sizeof line - 5);
-    assert_int_equal(http_parse_request(line, HTTP_REQUEST_MAX - 1, NULL), HTTP_INCOMPLETE);
-    assert_int_equal(http_parse_request(line, HTTP_REQUEST_MAX, NULL), HTTP_TOO_LARGE);
-    free(fits);
-    free(over);
-}
-
 /* --- responses ------------------------------------------------------------ */
 
 static void test_response_metrics(void **state)
@@ -534,24 +265,26 @@ static void test_response_metrics(void **state)
     assert_int_equal(n, strlen(want));
 }
 
+/* A HEAD is answered with the very head of the GET's response, and no body:
+ * the Content-Length is the body's all the same. */
 static void test_response_head(void **state)
 {
-    char buf[METRICS_RESPONSE_MAX], want[256];
-    size_t n = http_response(buf, sizeof buf, HTTP_METRICS, true, &figures);
+    static const enum http_result results[] = {HTTP_METRICS, HTTP_NOT_FOUND, HTTP_BAD_METHOD,
+                                               HTTP_BAD_REQUEST, HTTP_TOO_LARGE};
+    char get[METRICS_RESPONSE_MAX], head[METRICS_RESPONSE_MAX];
 
     (void)state;
-    snprintf(want, sizeof want,
-             "HTTP/1.0 200 OK\r\n"
-             "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
-             "Content-Length: %zu\r\n"
-             "Connection: close\r\n"
-             "\r\n",
-             strlen(expected));
-    assert_string_equal(buf, want);
-    assert_int_equal(n, strlen(want));
-    http_response(buf, sizeof buf, HTTP_NOT_FOUND, true, NULL);
-    assert_non_null(strstr(buf, "Content-Length: 44\r\n"));
-    assert_string_equal(strstr(buf, "\r\n\r\n"), "\r\n\r\n");
+    for (size_t i = 0; i < ARRAY_SIZE(results); i++) {
+        size_t n = http_response(head, sizeof head, results[i], true, &figures);
+        const char *end;
+
+        http_response(get, sizeof get, results[i], false, &figures);
+        end = strstr(get, "\r\n\r\n");
+        assert_non_null(end);
+        assert_int_equal(n, (size_t)(end + 4 - get));
+        assert_int_equal(strlen(head), n);
+        assert_memory_equal(head, get, n);
+    }
 }
 
 static void test_response_errors(void **state)
@@ -805,18 +538,19 @@ static void test_serves_errors(void **state)
 static void test_refuses_an_over_long_request(void **state)
 {
     struct fixture *fx = *state;
-    char *req = request_of(HTTP_REQUEST_MAX + 100);
-    char resp[METRICS_RESPONSE_MAX + 1];
+    static const char line[] = "GET /metrics HTTP/1.1\r\nX-Pad: ";
+    char req[HTTP_REQUEST_MAX + 100], resp[METRICS_RESPONSE_MAX + 1];
     int fd = client(fx);
     size_t len;
 
-    send_all(fd, req, HTTP_REQUEST_MAX + 100);
+    memcpy(req, line, sizeof line - 1); /* a header that never ends */
+    memset(req + sizeof line - 1, 'p', sizeof req - (sizeof line - 1));
+    send_all(fd, req, sizeof req);
     len = response_of(fx, fd, resp, sizeof resp);
     assert_true(strncmp(resp, "HTTP/1.0 431 ", 13) == 0);
     checked_body(resp, len);
     assert_int_equal(fx->collected, 0);
     close(fd);
-    free(req);
 }
 
 /* Past METRICS_CONNS_MAX, a client is closed at once; the others are served. */
@@ -898,20 +632,6 @@ int main(void)
         cmocka_unit_test(test_format_is_text_format),
         cmocka_unit_test(test_format_zero),
         cmocka_unit_test(test_format_small_buffer),
-        cmocka_unit_test(test_parse_incomplete),
-        cmocka_unit_test(test_parse_every_prefix_incomplete),
-        cmocka_unit_test(test_parse_get),
-        cmocka_unit_test(test_parse_head),
-        cmocka_unit_test(test_parse_other_method),
-        cmocka_unit_test(test_parse_other_path),
-        cmocka_unit_test(test_parse_query_string),
-        cmocka_unit_test(test_parse_absolute_form),
-        cmocka_unit_test(test_parse_http11_with_headers),
-        cmocka_unit_test(test_parse_bare_lf),
-        cmocka_unit_test(test_parse_garbage),
-        cmocka_unit_test(test_parse_garbage_early),
-        cmocka_unit_test(test_parse_ignores_what_follows),
-        cmocka_unit_test(test_parse_over_long),
         cmocka_unit_test(test_response_metrics),
         cmocka_unit_test(test_response_head),
         cmocka_unit_test(test_response_errors),
