@@ -18,7 +18,7 @@ with it, and one test's failure never stops the others. There are no skips: a
 missing binary or tool is a failure.
 
 Nothing here waits with a bare sleep for something to become ready: it waits
-on the notify socket, on a listening socket showing up in /proc, on a line in
+on the notify socket, on a listening socket showing up in ss(8), on a line in
 the log, or on a process exiting, each with a deadline.
 
 The environment (set by Makefile.am's AM_TESTS_ENVIRONMENT):
@@ -49,7 +49,7 @@ __all__ = [
     "Conn", "connect", "send_lines", "read_lines", "seeds_client",
     "run_cli", "run_hellod", "write_config", "format_config",
     "wait_for", "parse_addr", "format_addr", "free_port",
-    "tcp_listeners", "unix_listeners", "children_of", "TestServer",
+    "tcp_listeners", "tcp_sockets", "parse_ss_line", "unix_listeners", "children_of", "TestServer",
     "socket", "os", "re", "signal", "subprocess", "threading", "time", "tempfile",
 ]
 
@@ -280,7 +280,7 @@ def free_port(host="127.0.0.1"):
         return s.getsockname()[1]
 
 
-# --- /proc: which sockets a process holds ----------------------------------------
+# --- which sockets a process holds: /proc/PID/fd, and the kernel's tables -----------
 
 def _socket_inodes(pid):
     inodes = set()
@@ -299,31 +299,56 @@ def _socket_inodes(pid):
     return inodes
 
 
-def _hex_ip(hexip):
-    raw = bytes.fromhex(hexip)
-    # /proc/net/tcp{,6} print each 32-bit word in host (little-endian) order
-    words = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
-    return socket.inet_ntop(socket.AF_INET if len(raw) == 4 else socket.AF_INET6, words)
+def _ss_addr(text, family):
+    """A Local or Peer column of ss(8) -> (ip, port), the ip as inet_ntop writes it.
+
+    ss writes '127.0.0.1:80', '[::1]:80', '127.0.0.1%lo:80' and '[::1]%lo:80'
+    (bound to a device), '*:80' (IPv6's any address, when not v6only) and
+    '0.0.0.0:*' (no peer: port 0)."""
+    host, _, port = text.rpartition(":")
+    host = host.split("%", 1)[0].strip("[]")
+    fam = socket.AF_INET6 if family == 6 else socket.AF_INET
+    if host == "*":
+        host = "::" if fam == socket.AF_INET6 else "0.0.0.0"
+    ip = socket.inet_ntop(fam, socket.inet_pton(fam, host))
+    return (ip, 0 if port == "*" else int(port))
+
+
+def parse_ss_line(line, family):
+    """One line of `ss -H -n -e -t -a -4` (family 4) or `-6` (family 6) ->
+    {'state', 'recv_q', 'send_q', 'local', 'peer', 'inode'}."""
+    fields = line.split()
+    assert len(fields) >= 5, "not a line of ss: %r" % line
+    m = re.search(r"\bino:(\d+)", line)
+    return {"state": fields[0], "recv_q": int(fields[1]), "send_q": int(fields[2]),
+            "local": _ss_addr(fields[3], family), "peer": _ss_addr(fields[4], family),
+            "inode": int(m.group(1)) if m else None}
+
+
+def tcp_sockets(listening=False):
+    """Every TCP socket of this network namespace (listening=True: only those in
+    LISTEN), each as parse_ss_line() makes it.
+
+    ss(8) asks the kernel through sock_diag netlink, which gives addresses in
+    network byte order: nothing to guess, unlike /proc/net/tcp, whose hex
+    words are in the kernel's own byte order (issue 16)."""
+    found = []
+    for family in (4, 6):
+        cmd = ["ss", "-H", "-n", "-e", "-t", "-l" if listening else "-a", "-%d" % family]
+        try:
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
+        except FileNotFoundError:
+            raise AssertionError("ss was not found (apt-get install iproute2)") from None
+        assert r.returncode == 0, "%s failed with status %d: %s" % (
+            " ".join(cmd), r.returncode, r.stderr)
+        found += [parse_ss_line(line, family) for line in r.stdout.splitlines() if line.strip()]
+    return found
 
 
 def tcp_listeners(pid):
     """The (ip, port) of every TCP socket in LISTEN state that process pid holds."""
     inodes = _socket_inodes(pid)
-    found = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(table) as f:
-                lines = f.read().splitlines()[1:]
-        except FileNotFoundError:
-            continue
-        for line in lines:
-            fields = line.split()
-            if len(fields) < 10 or fields[3] != "0A":  # TCP_LISTEN
-                continue
-            if int(fields[9]) in inodes:
-                ip, port = fields[1].split(":")
-                found.add((_hex_ip(ip), int(port, 16)))
-    return found
+    return {s["local"] for s in tcp_sockets(listening=True) if s["inode"] in inodes}
 
 
 def unix_listeners(pid):
@@ -637,7 +662,7 @@ class Activated(Hellod):
     listen: a list of 'tcp4' (127.0.0.1, a free port), 'tcp6' ([::1], a free
     port), 'unix' (a path in the temporary directory), or explicit addresses.
     systemd-socket-activate (systemd 252) refuses port 0, so the harness picks a
-    free port, retries if it was taken meanwhile, and waits until /proc shows
+    free port, retries if it was taken meanwhile, and waits until ss(8) shows
     every socket listening. .addresses are the sockets bound; the process is
     systemd-socket-activate, and (without --accept) hellod after the first
     connection, as it execs in place.
@@ -697,7 +722,7 @@ class Activated(Hellod):
             deadline = time.monotonic() + 5.0
             while True:
                 if datagram and "Listening on" in self.log():
-                    return self  # /proc/net/tcp does not show UDP sockets: its own log line
+                    return self  # tcp_listeners() does not see UDP sockets: its own log line
                 if not datagram and self._bound():
                     return self
                 if self.proc.poll() is not None:

@@ -150,22 +150,14 @@ def reset(sock):
     sock.close()
 
 
-def _proc_net_addr(addr):
-    ip, port = addr[:2]
-    raw = socket.inet_pton(socket.AF_INET, ip)
-    return "%s:%04X" % (raw[::-1].hex().upper(), port)
-
-
 def server_rx_queue(server_addr, client_sock):
     """Bytes the client sent that wait, unread by hellod, in the receive queue
-    of hellod's end of the connection (from /proc/net/tcp)."""
-    local, remote = _proc_net_addr(server_addr), _proc_net_addr(client_sock.getsockname())
-    with open("/proc/net/tcp") as f:
-        for line in f.read().splitlines()[1:]:
-            fields = line.split()
-            if fields[1] == local and fields[2] == remote:
-                return int(fields[4].split(":")[1], 16)
-    raise AssertionError("no connection %s -> %s in /proc/net/tcp" % (remote, local))
+    of hellod's end of the connection (Recv-Q, from ss: see tcp_sockets())."""
+    local, remote = tuple(server_addr[:2]), client_sock.getsockname()[:2]
+    for s in tcp_sockets():
+        if s["local"] == local and s["peer"] == remote:
+            return s["recv_q"]
+    raise AssertionError("no connection %s -> %s in ss's table" % (remote, local))
 
 
 def write_config_atomically(path, sections):
