@@ -289,8 +289,12 @@ reap_stale() {
     done
 }
 
+# -r -w: the container's root and working directory. Entering its mount
+# namespace alone gives the root of that namespace, which on a host that is
+# itself a chroot is not the container's (seen: the machine's own), and
+# systemctl there, finding itself in a chroot, says "offline".
 in_container() {
-    nsenter -t "$INIT" -a env -i PATH=$IN_PATH HOME=/root LANG=C.UTF-8 TERM=dumb \
+    nsenter -t "$INIT" -a -r -w env -i PATH=$IN_PATH HOME=/root LANG=C.UTF-8 TERM=dumb \
         SYSTEMD_PAGER=cat "$@"
 }
 
@@ -410,7 +414,7 @@ run_inner() {
     # the container's shutdown. Run in the background, so that a signal to
     # this script is acted on at once.
     t0=$(now)
-    nsenter -t "$INIT" -a env -i PATH=$IN_PATH HOME=/root LANG=C.UTF-8 TERM=dumb \
+    nsenter -t "$INIT" -a -r -w env -i PATH=$IN_PATH HOME=/root LANG=C.UTF-8 TERM=dumb \
         SYSTEMD_PAGER=cat timeout --kill-after=5 "$timeout" "$@" <&0 8>&- &
     CMD=$!
     # Should the limit inside fail (a test that stopped itself, say), this
