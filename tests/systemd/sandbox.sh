@@ -74,11 +74,17 @@ preflight() {
         cap=$(awk '$1 == "CapEff:" { print $2 }' /proc/self/status)
         (((16#${cap:-0} >> 21) & 1)) || lack+=("CAP_SYS_ADMIN, for mounts and namespaces (a container run with more privilege)")
         (((16#${cap:-0} >> 12) & 1)) || lack+=("CAP_NET_ADMIN, for the loopback of the container's private network")
-        # The run's private mount namespace: in a chroot whose root is no
-        # mount point, unshare fails with "cannot change root filesystem
-        # propagation".
-        (((16#${cap:-0} >> 21) & 1)) && ! unshare --mount --propagation private true 2>/dev/null &&
-            lack+=("a root directory that is a mount point, for a private mount namespace (in a chroot: mount --bind it onto itself first)")
+        # A root of its own, not a chroot. In a chroot whose root is no mount
+        # point the run's private mount namespace fails ("cannot change root
+        # filesystem propagation"); in any chroot the kernel refuses new user
+        # namespaces (EPERM), which hellod.service's PrivateUsers= needs in
+        # the container: systemd fails it with 217/USER at every start.
+        if (((16#${cap:-0} >> 21) & 1)); then
+            unshare --mount --propagation private true 2>/dev/null ||
+                lack+=("a root directory that is a mount point, for a private mount namespace (not a chroot)")
+            c=$(unshare --user true 2>&1) ||
+                lack+=("user namespaces, for PrivateUsers= in hellod.service (${c#unshare: }): not in a chroot, whose root is not its mount namespace's (enter a root file system with pivot_root or systemd-nspawn instead), and /proc/sys/user/max_user_namespaces above 0")
+        fi
     fi
     if [ ${#lack[@]} = 0 ]; then
         # cgroups as nspawn will get them, in a private mount namespace; and
