@@ -13,7 +13,8 @@
 #
 # Runs as root on a Debian 12 host, which need not run systemd itself.
 # Needs systemd-nspawn (systemd-container), debootstrap (for the first build
-# only), and util-linux's unshare and nsenter; installs nothing.
+# only), util-linux's unshare and nsenter, procps's pgrep, and from the
+# machine what `preflight` checks (README here); installs nothing.
 # The root file system is built once, from the Debian mirror the host's apt
 # uses, and cached under /var/cache/hellod-e2e (HELLOD_E2E_CACHE=DIR to move
 # it; delete the directory to rebuild). Each run works on an overlay in a
@@ -43,18 +44,107 @@ now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1fs", b - a }'; }
 
 # --- what the machine must have ----------------------------------------------
+# Every need is checked here, before anything is built or booted, and each
+# one missing is named with what to do: make check-systemd and make
+# check-package call this first and fail with its list.
 preflight() {
-    local lack=()
-    [ "$(id -u)" = 0 ] || lack+=("root: run it as root (it boots a container)")
-    command -v systemd-nspawn >/dev/null || lack+=("systemd-nspawn: apt-get install systemd-container")
-    [ -f "$ROOTFS/.complete" ] || command -v debootstrap >/dev/null ||
-        lack+=("debootstrap, to build the root file system once: apt-get install debootstrap")
-    command -v unshare >/dev/null && command -v nsenter >/dev/null ||
-        lack+=("unshare and nsenter: apt-get install util-linux")
+    local lack=() c cap free
+    [ "$(id -u)" = 0 ] || lack+=("root: run it as root (it mounts, and boots a container)")
+    for c in systemd-nspawn:systemd-container unshare:util-linux nsenter:util-linux \
+        mountpoint:util-linux flock:util-linux pgrep:procps pkill:procps tar:tar \
+        timeout:coreutils sha256sum:coreutils awk:mawk; do
+        command -v "${c%%:*}" >/dev/null || lack+=("${c%%:*}: apt-get install ${c#*:}")
+    done
+    if [ ! -f "$ROOTFS/.complete" ]; then
+        command -v debootstrap >/dev/null ||
+            lack+=("debootstrap, to build the root file system once: apt-get install debootstrap")
+        [ -n "${HELLOD_E2E_MIRROR:-}" ] || apt_mirror >/dev/null ||
+            lack+=("a Debian mirror for $SUITE in /etc/apt/sources.list*, or HELLOD_E2E_MIRROR=URL")
+        free=$(df -Pk "$(existing_parent "$CACHE")" 2>/dev/null | awk 'NR == 2 { print $4 }')
+        [ "${free:-0}" -ge 1048576 ] || lack+=("1 GB free for the root file system in $CACHE (HELLOD_E2E_CACHE=DIR)")
+    fi
+    free=$(df -Pk "$WORKROOT" 2>/dev/null | awk 'NR == 2 { print $4 }')
+    [ "${free:-0}" -ge 262144 ] || lack+=("256 MB free in $WORKROOT, for each run's overlay")
+    # The rest can only be probed as root, with the commands above.
+    if [ ${#lack[@]} = 0 ]; then
+        # Capabilities (a root in a container may lack them): namespaces and
+        # mounts need CAP_SYS_ADMIN; the container's own loopback ("lo" in
+        # --private-network) needs CAP_NET_ADMIN, or every test there finds
+        # the network unreachable.
+        cap=$(awk '$1 == "CapEff:" { print $2 }' /proc/self/status)
+        (((16#${cap:-0} >> 21) & 1)) || lack+=("CAP_SYS_ADMIN, for mounts and namespaces (a container run with more privilege)")
+        (((16#${cap:-0} >> 12) & 1)) || lack+=("CAP_NET_ADMIN, for the loopback of the container's private network")
+        # A root of its own, not a chroot. In a chroot whose root is no mount
+        # point the run's private mount namespace fails ("cannot change root
+        # filesystem propagation"); in any chroot the kernel refuses new user
+        # namespaces (EPERM), which hellod.service's PrivateUsers= needs in
+        # the container: systemd fails it with 217/USER at every start.
+        if (((16#${cap:-0} >> 21) & 1)); then
+            unshare --mount --propagation private true 2>/dev/null ||
+                lack+=("a root directory that is a mount point, for a private mount namespace (not a chroot)")
+            c=$(unshare --user true 2>&1) ||
+                lack+=("user namespaces, for PrivateUsers= in hellod.service (${c#unshare: }): not in a chroot, whose root is not its mount namespace's (enter a root file system with pivot_root or systemd-nspawn instead), and /proc/sys/user/max_user_namespaces above 0")
+        fi
+    fi
+    if [ ${#lack[@]} = 0 ]; then
+        # cgroups as nspawn will get them, in a private mount namespace; and
+        # bpf(2), without which systemd silently ignores IPAddressDeny=.
+        c=$(unshare --mount --propagation private -- bash "$SELF" __probe_cgroups 2>&1) ||
+            lack+=("cgroups for the container: ${c:-the probe failed} (a writable /sys/fs/cgroup with cgroup2, or the right to mount it)")
+        c=$(probe_bpf 2>&1) ||
+            lack+=("bpf(2) cgroup programs, for IPAddressDeny= in the container: $c")
+    fi
     [ ${#lack[@]} = 0 ] && return 0
-    say "make check-systemd cannot run here; it needs:"
+    say "the container checks (make check-systemd, make check-package) cannot run on this machine; it lacks:"
     printf '  - %s\n' "${lack[@]}" >&2
     return 1
+}
+
+existing_parent() { # the directory, or its nearest parent that exists
+    local d=$1
+    until [ -d "$d" ]; do d=$(dirname "$d"); done
+    echo "$d"
+}
+
+# In a private mount namespace: mount what nspawn needs, as a run does, and
+# make and remove a cgroup in each hierarchy.
+probe_cgroups() {
+    local d
+    ensure_cgroups
+    mapfile -t probe < <(run_cgroups "preflight-$$")
+    [ ${#probe[@]} -gt 0 ] || die "no cgroup hierarchy to run in"
+    for d in "${probe[@]}"; do
+        mkdir -p "$d" || die "cannot create the cgroup $d"
+        rmdir "$d" 2>/dev/null # not hellod-e2e/: a run may be making its cgroup there
+    done
+    return 0
+}
+
+# Load a minimal cgroup/skb BPF program (return 1) as systemd does to see
+# whether it can filter by IP address: the kernel needs CONFIG_CGROUP_BPF,
+# and no seccomp filter may refuse bpf(2).
+probe_bpf() {
+    command -v python3 >/dev/null || { echo "python3 is needed to check: apt-get install python3"; return 1; }
+    python3 - <<'PY'
+import ctypes, os, platform, struct, sys
+# bpf(2)'s number: there is no libc wrapper.
+nr = {"x86_64": 321, "aarch64": 280, "riscv64": 280, "s390x": 351, "ppc64le": 361,
+      "armv7l": 386, "armv6l": 386, "i686": 357, "i386": 357}.get(platform.machine())
+if nr is None:
+    sys.exit(0)  # an architecture not listed here: left to systemd to find out
+BPF_PROG_LOAD, BPF_PROG_TYPE_CGROUP_SKB = 5, 8
+insns = ctypes.create_string_buffer(struct.pack("=BBhiBBhi", 0xb7, 0, 0, 1, 0x95, 0, 0, 0))
+lic = ctypes.create_string_buffer(b"GPL")
+attr = ctypes.create_string_buffer(struct.pack("=IIQQ", BPF_PROG_TYPE_CGROUP_SKB, 2,
+    ctypes.addressof(insns), ctypes.addressof(lic)).ljust(128, b"\0"), 128)
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+fd = libc.syscall(ctypes.c_long(nr), ctypes.c_int(BPF_PROG_LOAD), attr, ctypes.c_uint(128))
+if fd < 0:
+    print("bpf(BPF_PROG_LOAD) failed: " + os.strerror(ctypes.get_errno()))
+    sys.exit(1)
+os.close(fd)
+PY
 }
 
 # --- the root file system, built once -----------------------------------------
@@ -205,8 +295,12 @@ reap_stale() {
     done
 }
 
+# -r -w: the container's root and working directory. Entering its mount
+# namespace alone gives the root of that namespace, which on a host that is
+# itself a chroot is not the container's (seen: the machine's own), and
+# systemctl there, finding itself in a chroot, says "offline".
 in_container() {
-    nsenter -t "$INIT" -a env -i PATH=$IN_PATH HOME=/root LANG=C.UTF-8 TERM=dumb \
+    nsenter -t "$INIT" -a -r -w env -i PATH=$IN_PATH HOME=/root LANG=C.UTF-8 TERM=dumb \
         SYSTEMD_PAGER=cat "$@"
 }
 
@@ -326,7 +420,7 @@ run_inner() {
     # the container's shutdown. Run in the background, so that a signal to
     # this script is acted on at once.
     t0=$(now)
-    nsenter -t "$INIT" -a env -i PATH=$IN_PATH HOME=/root LANG=C.UTF-8 TERM=dumb \
+    nsenter -t "$INIT" -a -r -w env -i PATH=$IN_PATH HOME=/root LANG=C.UTF-8 TERM=dumb \
         SYSTEMD_PAGER=cat timeout --kill-after=5 "$timeout" "$@" <&0 8>&- &
     CMD=$!
     # Should the limit inside fail (a test that stopped itself, say), this
@@ -368,6 +462,7 @@ run() {
 
 case ${1:-} in
 preflight) preflight ;;
+__probe_cgroups) probe_cgroups ;;
 rootfs) preflight && build_rootfs ;;
 run) shift && run "$@" ;;
 __run) shift && run_inner "$@" ;;
