@@ -23,6 +23,7 @@
 #include "svr-worker.h"
 
 #define STATUS_INTERVAL (1 * 1000000ULL)
+#define LOG_LIMIT_FLUSH (1 * 1000000ULL)
 /* A reload that changes the listeners waits this long for every worker to
  * let go of the old ones before they are closed. */
 #define ACK_WAIT_SEC 2
@@ -343,9 +344,24 @@ static int add_timer(struct server *srv, sd_event_source **s, uint64_t after,
     return r < 0 ? r : sd_event_source_set_enabled(*s, enabled);
 }
 
+/* The count of message lines left out ([log] messages) comes within a second
+ * of the flood's end, not only with the next line. */
+static int on_log_limit(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    struct server *srv = userdata;
+
+    log_limit_flush(&srv->log, usec);
+    sd_event_source_set_time(s, usec + LOG_LIMIT_FLUSH);
+    return sd_event_source_set_enabled(s, SD_EVENT_ON); /* it was a one-shot */
+}
+
 static int add_timers(struct server *srv)
 {
     int r = add_timer(srv, &srv->idle_exit, 0, on_idle_exit, SD_EVENT_OFF);
+
+    if (r >= 0)
+        r = sd_event_add_time_relative(srv->event, NULL, CLOCK_MONOTONIC, LOG_LIMIT_FLUSH, 1000,
+                                       on_log_limit, srv);
 
     if (r >= 0 && srv->notify)
         r = add_timer(srv, &srv->status_timer, STATUS_INTERVAL, on_status, SD_EVENT_ON);
@@ -472,6 +488,7 @@ int server_run(struct server *srv, struct listeners *ls)
     r = sd_event_loop(srv->event);
     for (unsigned i = 0; i < srv->n_workers; i++)
         worker_join(srv->workers[i]);
+    log_limit_flush(&srv->log, UINT64_MAX); /* every interval is over */
     log_msgid(
         &srv->log, LOG_INFO, MSGID_STOPPED, "stopped after %llu connections and %llu messages",
         (unsigned long long)totals(srv).connections, (unsigned long long)totals(srv).messages);
