@@ -234,21 +234,24 @@ static int on_worker_done(sd_event_source *s, int fd, uint32_t revents, void *us
 
 /* --- reload --------------------------------------------------------------- */
 
-/* Binds what a new `listen` adds and closes what it drops; passed sockets
- * cannot change, which is said once. */
+/* Binds what a new `listen` adds and closes what it drops, and puts a new
+ * backlog in force on the ones it keeps; passed sockets cannot change, which
+ * is said once. */
 static int apply_listen(struct server *srv, const struct config *next)
 {
     struct listeners *dropped;
     struct listen_error err;
     int r;
 
-    if (addr_list_equal(&srv->cfg.listen, &next->listen) || srv->listeners.conn_fd >= 0)
+    if ((addr_list_equal(&srv->cfg.listen, &next->listen) && next->backlog == srv->cfg.backlog) ||
+        srv->listeners.conn_fd >= 0)
         return 0;
-    if (srv->listeners.activated) {
-        if (!srv->listen_change_logged)
+    if (srv->listeners.activated) { /* and their backlog is the socket unit's Backlog= */
+        if (!srv->listen_change_logged && !addr_list_equal(&srv->cfg.listen, &next->listen)) {
             log_notice(&srv->log, "listen = ... changed: ignored, the sockets come from the "
                                   "service manager");
-        srv->listen_change_logged = true;
+            srv->listen_change_logged = true;
+        }
         return 0;
     }
     dropped = malloc(sizeof *dropped);
@@ -298,6 +301,10 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
             log_notice(&srv->log, "workers = ... changed: takes effect at the next start");
         if (!addr_list_equal(&next.metrics_listen, &srv->cfg.metrics_listen))
             log_notice(&srv->log, "[metrics] listen = ... changed: takes effect at the next start");
+        /* Not in force until then: the running values stay what the next
+         * reload compares with. */
+        next.workers = srv->cfg.workers;
+        next.metrics_listen = srv->cfg.metrics_listen;
         srv->cfg = next;
         srv->log.max_level = next.log_level;
         for (unsigned i = 0; i < srv->n_workers; i++)
