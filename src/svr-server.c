@@ -4,6 +4,7 @@
 
 #include "svr-server.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "notify.h"
 #include "parse.h"
 #include "svr-metrics.h"
 #include "svr-msgid.h"
@@ -83,8 +85,8 @@ static void send_status(struct server *srv, const char *state)
 {
     struct totals t = totals(srv);
 
-    sd_notifyf(0, "%sSTATUS=%u connections open, %llu messages answered", state, t.open,
-               (unsigned long long)t.messages);
+    notifier_sendf(&srv->notifier, "%sSTATUS=%u connections open, %llu messages answered", state,
+                   t.open, (unsigned long long)t.messages);
     srv->status = t;
 }
 
@@ -114,7 +116,7 @@ static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata)
         srv->heartbeats[i] = beat;
     }
     if (all_alive)
-        sd_notify(0, "WATCHDOG=1");
+        notifier_send(&srv->notifier, "WATCHDOG=1");
     return sd_event_source_set_time(s, usec + srv->watchdog_usec / 2);
 }
 
@@ -287,7 +289,7 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
         return 0;
     sd_event_now(srv->event, CLOCK_MONOTONIC, &now);
     /* MONOTONIC_USEC= lets systemd 253+ (Type=notify-reload) match this reload. */
-    sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)now);
+    notifier_sendf(&srv->notifier, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)now);
     r = svr_options_load_config(srv->opts, &next, &err);
     if (r < 0) {
         config_error_format(&err, msg, sizeof msg);
@@ -390,6 +392,39 @@ static void raise_fd_limit(const struct logger *log)
         log_debug(log, "descriptor limit raised to %llu", (unsigned long long)rl.rlim_cur);
 }
 
+/* Descriptors open now, or 0 if /proc cannot say. */
+static unsigned fds_in_use(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    unsigned n = 0;
+
+    if (!d)
+        return 0;
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n > 3 ? n - 3 : 0; /* ".", ".." and the directory's own */
+}
+
+/* Each connection is a descriptor: say at start when max_connections cannot
+ * be reached, rather than let the first shortage come as a surprise. */
+static void check_fd_limit(const struct server *srv)
+{
+    struct rlimit rl;
+    unsigned used = fds_in_use();
+    unsigned long long room;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+        return;
+    room = rl.rlim_cur > used ? rl.rlim_cur - used : 0;
+    if (srv->cfg.max_connections > room && srv->listeners.conn_fd < 0)
+        log_warn(&srv->log,
+                 "max_connections = %u is above what the descriptor limit of %llu allows "
+                 "(about %llu connections): past that, new clients wait in the backlog; raise "
+                 "the limit (LimitNOFILE=) or lower max_connections",
+                 srv->cfg.max_connections, (unsigned long long)rl.rlim_cur, room);
+}
+
 int server_new(struct server **out, const struct config *cfg, const struct svr_options *opts,
                const struct logger *log)
 {
@@ -403,7 +438,10 @@ int server_new(struct server **out, const struct config *cfg, const struct svr_o
     srv->cfg = *cfg;
     srv->opts = opts;
     srv->listeners.conn_fd = -1;
-    srv->notify = getenv("NOTIFY_SOCKET") != NULL;
+    r = notifier_open(&srv->notifier);
+    if (r < 0)
+        log_warn(log, "cannot open the notify socket $NOTIFY_SOCKET: %s", strerror(-r));
+    srv->notify = notifier_enabled(&srv->notifier);
     pthread_mutex_init(&srv->lock, NULL);
     pthread_cond_init(&srv->acked, NULL);
     if (sd_watchdog_enabled(0, &srv->watchdog_usec) <= 0)
@@ -489,6 +527,7 @@ int server_run(struct server *srv, struct listeners *ls)
     r = start_metrics(srv);
     if (r < 0)
         log_err(&srv->log, "cannot serve the metrics: %s", strerror(-r));
+    check_fd_limit(srv);
     log_debug(&srv->log, "%u worker thread%s", srv->n_workers, srv->n_workers == 1 ? "" : "s");
     arm_idle_exit(srv);
     send_status(srv, "READY=1\n");
@@ -517,6 +556,7 @@ struct server *server_free(struct server *srv)
     sd_event_source_disable_unref(srv->idle_exit);
     sd_event_source_disable_unref(srv->watchdog);
     sd_event_unref(srv->event);
+    notifier_close(&srv->notifier);
     if (srv->done_fd >= 0)
         close(srv->done_fd);
     pthread_cond_destroy(&srv->acked);

@@ -13,6 +13,7 @@
 #include <systemd/sd-event.h>
 
 #include "log.h"
+#include "notify.h"
 #include "svr-config.h"
 #include "svr-listen.h"
 #include "svr-options.h"
@@ -42,7 +43,8 @@ struct server {
     sd_event_source *watchdog;     /* WATCHDOG=1 while every worker ticks */
     uint64_t watchdog_usec;
     uint64_t heartbeats[CONFIG_WORKERS_MAX];
-    bool notify; /* $NOTIFY_SOCKET is set */
+    struct notifier notifier; /* READY=, STATUS=, WATCHDOG=: open from the start */
+    bool notify;              /* $NOTIFY_SOCKET is set */
     bool stopping;
     bool listen_change_logged; /* "listen ... ignored" is said once */
     struct totals {
