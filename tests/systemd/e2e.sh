@@ -509,7 +509,7 @@ check "hello-cli bench: 100,000 messages on 10 connections, all answered" \
     "$HELLO_CLI" bench -H 127.0.0.1 -c 10 -P 100 -n 100000
 took=$(elapsed "$t")
 long=$(head -c 2000 /dev/zero | tr '\0' x)
-expect "a message too long is refused" "ERROR message too long" "$(cli "$long")"
+expect "a message too long is refused" "hello-cli: server: ERROR message too long" "$(cli "$long")"
 set_key max_message 0
 systemctl reload hellod.service
 wait_journal 10 "$c" hellod.service "$MSGID_RELOAD_FAILED" 'max_message' || true
