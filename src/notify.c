@@ -35,7 +35,9 @@ int notifier_open(struct notifier *n)
     if (e[0] == '@')
         n->sa.sun_path[0] = '\0'; /* abstract: the name is the bytes after it, no NUL */
     n->sa_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + (e[0] == '/'));
-    n->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    /* Blocking, as sd_notify()'s own: a full queue at the receiver waits
+     * for room rather than drop a READY=1. */
+    n->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     return n->fd < 0 ? -errno : 0;
 }
 

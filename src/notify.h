@@ -29,8 +29,9 @@ int notifier_open(struct notifier *n);
 /* Is a service manager listening? */
 bool notifier_enabled(const struct notifier *n);
 
-/* Sends one datagram of newline-separated assignments, as sd_notify() does;
- * 0 or a negative errno (never blocks: a full queue drops the message). */
+/* Sends one datagram of newline-separated assignments, as sd_notify() does
+ * (waiting, as it does, while the receiver's queue is full); 0 or a
+ * negative errno. */
 int notifier_send(const struct notifier *n, const char *text);
 int notifier_sendf(const struct notifier *n, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
