@@ -13,6 +13,12 @@
 #include "svr-options.h"
 #include "svr-server.h"
 
+/* [log] messages = yes: at most this many message lines a second, from all
+ * workers together. journald's default rate limit for a service is 10,000
+ * lines in 30 s (more with free disk space): a flood at this bound takes
+ * 3,000 of them, and hellod's own lines always find room. */
+#define MESSAGE_LINES_PER_SEC 100
+
 /* Exit statuses, as hellod(8) documents them. */
 enum {
     EXIT_OK = 0,
@@ -40,6 +46,7 @@ static int listen_failed(const struct logger *log, const struct listen_error *er
 int main(int argc, char **argv)
 {
     struct logger log;
+    struct log_limit message_lines;
     struct svr_options opts;
     struct config cfg;
     struct config_error cerr;
@@ -50,6 +57,8 @@ int main(int argc, char **argv)
     int r;
 
     log_open(&log, "hellod", LOG_INFO);
+    log_limit_init(&message_lines, "message lines", 1000000, MESSAGE_LINES_PER_SEC);
+    log.limit = &message_lines;
 
     if (svr_options_parse(&opts, argc, argv, usage_error, sizeof usage_error) < 0) {
         log_err(&log, "%s (try 'hellod --help')", usage_error);

@@ -3,6 +3,8 @@
 
 #include "log.h"
 
+#include "parse.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +38,7 @@ void log_open(struct logger *log, const char *ident, int max_level)
 {
     log->ident = ident;
     log->max_level = max_level;
+    log->limit = NULL;
     if (stderr_is_journal())
         log->sink = LOG_SINK_JOURNAL;
     else if (isatty(STDERR_FILENO))
@@ -101,4 +104,53 @@ void log_fields(const struct logger *log, int prio, const struct log_fields *f, 
     /* One write per line, so that lines from several threads never interleave. */
     if (write(STDERR_FILENO, line, len) < 0)
         return; /* nowhere left to report it */
+}
+
+/* --- the bound on lines clients cause ----------------------------------------- */
+
+void log_limit_init(struct log_limit *l, const char *what, uint64_t interval, unsigned burst)
+{
+    pthread_mutex_init(&l->lock, NULL);
+    ratelimit_init(&l->rl, interval, burst);
+    l->what = what;
+}
+
+static void say_left_out(const struct logger *log, uint64_t n)
+{
+    char every[64];
+
+    format_duration(every, sizeof every, log->limit->rl.interval);
+    log_notice(log, "%llu %s left out: at most %u are logged per %s", (unsigned long long)n,
+               log->limit->what, log->limit->rl.burst, every);
+}
+
+bool log_limit_pass(const struct logger *log, uint64_t now)
+{
+    struct log_limit *l = log->limit;
+    uint64_t left_out;
+    bool pass;
+
+    if (!l)
+        return true;
+    pthread_mutex_lock(&l->lock);
+    pass = ratelimit_pass(&l->rl, now);
+    left_out = ratelimit_left_out(&l->rl, now);
+    pthread_mutex_unlock(&l->lock);
+    if (left_out > 0)
+        say_left_out(log, left_out);
+    return pass;
+}
+
+void log_limit_flush(const struct logger *log, uint64_t now)
+{
+    struct log_limit *l = log->limit;
+    uint64_t left_out;
+
+    if (!l)
+        return;
+    pthread_mutex_lock(&l->lock);
+    left_out = ratelimit_left_out(&l->rl, now);
+    pthread_mutex_unlock(&l->lock);
+    if (left_out > 0)
+        say_left_out(log, left_out);
 }

@@ -36,8 +36,8 @@ static void log_message(struct conn *c, const struct frame_msg *m)
         n = m->len;
     escape_bytes(escaped, sizeof escaped, text, n);
     peer_name(&c->peer, peer, sizeof peer);
-    log_peer(c->ctx->log, LOG_INFO, peer, "message from %s: \"%s%s\"", peer, escaped,
-             m->len > n ? "..." : "");
+    log_peer_limited(c->ctx->log, c->ctx->loop->now, LOG_INFO, peer, "message from %s: \"%s%s\"",
+                     peer, escaped, m->len > n ? "..." : "");
 }
 
 /* Keeps the first bytes of an unfinished message, for its log line. */

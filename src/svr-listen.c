@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
@@ -225,17 +226,26 @@ void listeners_close(struct listeners *ls)
     ls->n_metrics = 0;
 }
 
-/* Moves the listeners bound for spec from old into next; false if none. */
-static bool keep_bound(struct listeners *next, struct listeners *old, bool *kept, const char *spec)
+/* Moves the listeners bound for spec from old into next, with the new
+ * backlog in force: listen(2) again on a listening socket changes it (and
+ * takes no queued client away). 1 if any was kept, 0 if none, or a negative
+ * errno. */
+static int keep_bound(struct listeners *next, struct listeners *old, bool *kept, const char *spec,
+                      int backlog, struct listen_error *err)
 {
-    bool found = false;
+    int found = 0;
 
     for (unsigned i = 0; i < old->n; i++) {
         if (kept[i] || strcmp(old->spec[i], spec) != 0 || next->n == LISTENERS_MAX)
             continue;
+        if (listen(old->l[i].fd, backlog) < 0) {
+            snprintf(err->addr, sizeof err->addr, "%s", old->l[i].name);
+            return -errno;
+        }
         next->l[next->n] = old->l[i];
         snprintf(next->spec[next->n++], LISTEN_SPEC_MAX, "%s", spec);
-        kept[i] = found = true;
+        kept[i] = true;
+        found = 1;
     }
     return found;
 }
@@ -257,8 +267,11 @@ int listeners_update(struct listeners *ls, const struct config *cfg, struct list
         unsigned before = next->n;
 
         addr_spec_format(&cfg->listen.a[i], spec, sizeof spec);
-        if (keep_bound(next, ls, kept, spec))
+        r = keep_bound(next, ls, kept, spec, (int)cfg->backlog, err);
+        if (r != 0) {
+            r = r < 0 ? r : 0;
             continue;
+        }
         r = bind_one(next, &cfg->listen.a[i], (int)cfg->backlog, err);
         for (unsigned j = before; j < next->n; j++)
             fresh[j] = true;

@@ -37,8 +37,9 @@ struct listen_error {
 int listeners_open(struct listeners *ls, const struct config *cfg, struct listen_error *err);
 
 /* A reload without socket activation: binds the entries next adds and
- * keeps the rest open; the ones it drops move to *dropped, for the caller to
- * close once no worker watches them. All or nothing: on failure ls is as it
+ * keeps the rest open, with next's backlog in force on all; the ones it
+ * drops move to *dropped, for the caller to close once no worker watches
+ * them. All or nothing: on failure ls is as it
  * was and *dropped empty. */
 int listeners_update(struct listeners *ls, const struct config *next, struct listeners *dropped,
                      struct listen_error *err);

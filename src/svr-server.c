@@ -4,6 +4,7 @@
 
 #include "svr-server.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -19,12 +20,14 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
+#include "notify.h"
 #include "parse.h"
 #include "svr-metrics.h"
 #include "svr-msgid.h"
 #include "svr-worker.h"
 
 #define STATUS_INTERVAL (1 * 1000000ULL)
+#define LOG_LIMIT_FLUSH (1 * 1000000ULL)
 /* A reload that changes the listeners waits this long for every worker to
  * let go of the old ones before they are closed. */
 #define ACK_WAIT_SEC 2
@@ -52,7 +55,8 @@ struct server {
     sd_event_source *watchdog;     /* WATCHDOG=1 while every worker ticks */
     uint64_t watchdog_usec;
     uint64_t heartbeats[CONFIG_WORKERS_MAX];
-    bool notify; /* $NOTIFY_SOCKET is set */
+    struct notifier notifier; /* READY=, STATUS=, WATCHDOG=: open from the start */
+    bool notify;              /* $NOTIFY_SOCKET is set */
     bool stopping;
     bool listen_change_logged; /* "listen ... ignored" is said once */
     struct totals status;      /* the figures last sent in STATUS=, to send only what changed */
@@ -102,8 +106,8 @@ static void send_status(struct server *srv, const char *state)
 {
     struct totals t = totals(srv);
 
-    sd_notifyf(0, "%sSTATUS=%u connections open, %llu messages answered", state, t.open,
-               (unsigned long long)t.messages);
+    notifier_sendf(&srv->notifier, "%sSTATUS=%u connections open, %llu messages answered", state,
+                   t.open, (unsigned long long)t.messages);
     srv->status = t;
 }
 
@@ -133,7 +137,7 @@ static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata)
         srv->heartbeats[i] = beat;
     }
     if (all_alive)
-        sd_notify(0, "WATCHDOG=1");
+        notifier_send(&srv->notifier, "WATCHDOG=1");
     return sd_event_source_set_time(s, usec + srv->watchdog_usec / 2);
 }
 
@@ -243,21 +247,24 @@ static int on_worker_done(sd_event_source *s, int fd, uint32_t revents, void *us
 
 /* --- reload --------------------------------------------------------------- */
 
-/* Binds what a new `listen` adds and closes what it drops; passed sockets
- * cannot change, which is said once. */
+/* Binds what a new `listen` adds and closes what it drops, and puts a new
+ * backlog in force on the ones it keeps; passed sockets cannot change, which
+ * is said once. */
 static int apply_listen(struct server *srv, const struct config *next)
 {
     struct listeners *dropped;
     struct listen_error err;
     int r;
 
-    if (addr_list_equal(&srv->cfg.listen, &next->listen) || srv->listeners.conn_fd >= 0)
+    if ((addr_list_equal(&srv->cfg.listen, &next->listen) && next->backlog == srv->cfg.backlog) ||
+        srv->listeners.conn_fd >= 0)
         return 0;
-    if (srv->listeners.activated) {
-        if (!srv->listen_change_logged)
+    if (srv->listeners.activated) { /* and their backlog is the socket unit's Backlog= */
+        if (!srv->listen_change_logged && !addr_list_equal(&srv->cfg.listen, &next->listen)) {
             log_notice(&srv->log, "listen = ... changed: ignored, the sockets come from the "
                                   "service manager");
-        srv->listen_change_logged = true;
+            srv->listen_change_logged = true;
+        }
         return 0;
     }
     dropped = malloc(sizeof *dropped);
@@ -293,7 +300,7 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
         return 0;
     sd_event_now(srv->event, CLOCK_MONOTONIC, &now);
     /* MONOTONIC_USEC= lets systemd 253+ (Type=notify-reload) match this reload. */
-    sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)now);
+    notifier_sendf(&srv->notifier, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)now);
     r = svr_options_load_config(srv->opts, &next, &err);
     if (r < 0) {
         config_error_format(&err, msg, sizeof msg);
@@ -307,6 +314,10 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
             log_notice(&srv->log, "workers = ... changed: takes effect at the next start");
         if (!addr_list_equal(&next.metrics_listen, &srv->cfg.metrics_listen))
             log_notice(&srv->log, "[metrics] listen = ... changed: takes effect at the next start");
+        /* Not in force until then: the running values stay what the next
+         * reload compares with. */
+        next.workers = srv->cfg.workers;
+        next.metrics_listen = srv->cfg.metrics_listen;
         srv->cfg = next;
         srv->log.max_level = next.log_level;
         for (unsigned i = 0; i < srv->n_workers; i++)
@@ -353,9 +364,24 @@ static int add_timer(struct server *srv, sd_event_source **s, uint64_t after,
     return r < 0 ? r : sd_event_source_set_enabled(*s, enabled);
 }
 
+/* The count of message lines left out ([log] messages) comes within a second
+ * of the flood's end, not only with the next line. */
+static int on_log_limit(sd_event_source *s, uint64_t usec, void *userdata)
+{
+    struct server *srv = userdata;
+
+    log_limit_flush(&srv->log, usec);
+    sd_event_source_set_time(s, usec + LOG_LIMIT_FLUSH);
+    return sd_event_source_set_enabled(s, SD_EVENT_ON); /* it was a one-shot */
+}
+
 static int add_timers(struct server *srv)
 {
     int r = add_timer(srv, &srv->idle_exit, 0, on_idle_exit, SD_EVENT_OFF);
+
+    if (r >= 0)
+        r = sd_event_add_time_relative(srv->event, NULL, CLOCK_MONOTONIC, LOG_LIMIT_FLUSH, 1000,
+                                       on_log_limit, srv);
 
     if (r >= 0 && srv->notify)
         r = add_timer(srv, &srv->status_timer, STATUS_INTERVAL, on_status, SD_EVENT_ON);
@@ -377,6 +403,39 @@ static void raise_fd_limit(const struct logger *log)
         log_debug(log, "descriptor limit raised to %llu", (unsigned long long)rl.rlim_cur);
 }
 
+/* Descriptors open now, or 0 if /proc cannot say. */
+static unsigned fds_in_use(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    unsigned n = 0;
+
+    if (!d)
+        return 0;
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n > 3 ? n - 3 : 0; /* ".", ".." and the directory's own */
+}
+
+/* Each connection is a descriptor: say at start when max_connections cannot
+ * be reached, rather than let the first shortage come as a surprise. */
+static void check_fd_limit(const struct server *srv)
+{
+    struct rlimit rl;
+    unsigned used = fds_in_use();
+    unsigned long long room;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+        return;
+    room = rl.rlim_cur > used ? rl.rlim_cur - used : 0;
+    if (srv->cfg.max_connections > room && srv->listeners.conn_fd < 0)
+        log_warn(&srv->log,
+                 "max_connections = %u is above what the descriptor limit of %llu allows "
+                 "(about %llu connections): past that, new clients wait in the backlog; raise "
+                 "the limit (LimitNOFILE=) or lower max_connections",
+                 srv->cfg.max_connections, (unsigned long long)rl.rlim_cur, room);
+}
+
 int server_new(struct server **out, const struct config *cfg, const struct svr_options *opts,
                const struct logger *log)
 {
@@ -390,7 +449,10 @@ int server_new(struct server **out, const struct config *cfg, const struct svr_o
     srv->cfg = *cfg;
     srv->opts = opts;
     srv->listeners.conn_fd = -1;
-    srv->notify = getenv("NOTIFY_SOCKET") != NULL;
+    r = notifier_open(&srv->notifier);
+    if (r < 0)
+        log_warn(log, "cannot open the notify socket $NOTIFY_SOCKET: %s", strerror(-r));
+    srv->notify = notifier_enabled(&srv->notifier);
     pthread_mutex_init(&srv->shared.lock, NULL);
     pthread_cond_init(&srv->shared.acked, NULL);
     srv->shared.listeners = &srv->listeners;
@@ -480,12 +542,14 @@ int server_run(struct server *srv, struct listeners *ls)
     r = start_metrics(srv);
     if (r < 0)
         log_err(&srv->log, "cannot serve the metrics: %s", strerror(-r));
+    check_fd_limit(srv);
     log_debug(&srv->log, "%u worker thread%s", srv->n_workers, srv->n_workers == 1 ? "" : "s");
     arm_idle_exit(srv);
     send_status(srv, "READY=1\n");
     r = sd_event_loop(srv->event);
     for (unsigned i = 0; i < srv->n_workers; i++)
         worker_join(srv->workers[i]);
+    log_limit_flush(&srv->log, UINT64_MAX); /* every interval is over */
     log_msgid(
         &srv->log, LOG_INFO, MSGID_STOPPED, "stopped after %llu connections and %llu messages",
         (unsigned long long)totals(srv).connections, (unsigned long long)totals(srv).messages);
@@ -507,6 +571,7 @@ struct server *server_free(struct server *srv)
     sd_event_source_disable_unref(srv->idle_exit);
     sd_event_source_disable_unref(srv->watchdog);
     sd_event_unref(srv->event);
+    notifier_close(&srv->notifier);
     if (srv->shared.done_fd >= 0)
         close(srv->shared.done_fd);
     pthread_cond_destroy(&srv->shared.acked);

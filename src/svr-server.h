@@ -6,6 +6,7 @@
 #define HELLO_SVR_SERVER_H
 
 #include "log.h"
+#include "notify.h"
 #include "svr-config.h"
 #include "svr-listen.h"
 #include "svr-options.h"

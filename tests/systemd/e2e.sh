@@ -436,8 +436,126 @@ expect_match "... with hellod's counters: the one message answered since the res
 systemctl stop hellod-metrics.socket
 
 # ---------------------------------------------------------------------------
+section "11. systemctl restart hellod.socket ten times in a row: the socket stays active"
+out=''
+for i in $(seq 1 10); do
+    out+=$(systemctl restart hellod.socket 2>&1)
+done
+expect "ten restarts in a row all succeed" "" "$out"
+expect "hellod.socket is active" active "$(state hellod.socket)"
+expect "a client is answered" "$new" "$(cli)"
+
+# ---------------------------------------------------------------------------
+section "12. LimitNOFILE=64: at the descriptor limit the watchdog does not kill hellod"
+dropin=/run/systemd/system/hellod.service.d
+mkdir -p "$dropin"
+printf '[Service]\nLimitNOFILE=64\n' >"$dropin/50-e2e-nofile.conf"
+systemctl daemon-reload
+systemctl stop hellod.service
+c=$(mark)
+expect "hellod starts under LimitNOFILE=64" "$new" "$(cli)"
+pid=$(main_pid)
+restarts=$(systemctl show -p NRestarts --value hellod.service)
+expect_match "at start hellod says max_connections is above what 64 descriptors allow" \
+    'max_connections = [0-9]+ is above what the descriptor limit of 64 allows' \
+    "$(journal_after "$c" -u hellod.service -o cat)"
+held=() answered=0
+for i in $(seq 1 40); do # served, with a reply each
+    exec {fd}<>/dev/tcp/127.0.0.1/$PORT
+    held+=("$fd")
+    printf 'held %d\n' "$i" >&"$fd"
+    r=''
+    IFS= read -r -t 10 r <&"$fd"
+    [ "$r" = "$new" ] && answered=$((answered + 1))
+done
+for i in $(seq 1 40); do # past the limit: these wait in the backlog
+    exec {fd}<>/dev/tcp/127.0.0.1/$PORT
+    held+=("$fd")
+done
+expect "40 held connections answered" 40 "$answered"
+short() { journal_after "$c" -u hellod.service -o cat | grep -q 'cannot accept: Too many open files'; }
+if poll 5 short; then pass "hellod logs 'cannot accept: Too many open files'"; else
+    fail "hellod logs 'cannot accept: Too many open files'" "$(journal_after "$c" -u hellod.service -o cat)"; fi
+status_counts() { systemctl show -p StatusText --value hellod.service | grep -Eq '^(4[0-9]|[5-9][0-9]) connections open'; }
+if poll 5 status_counts; then pass "StatusText counts the connections open: $(systemctl show -p StatusText --value hellod.service)"; else
+    fail "StatusText counts the 40 and more connections open" "$(systemctl show -p StatusText --value hellod.service)"; fi
+# Longer than WatchdogSec=10s at the limit: a watchdog kill would come by now.
+watchdog_fired() { journal_after "$c" -o cat | grep -q 'Watchdog timeout'; }
+if poll 13 watchdog_fired; then
+    fail "13s at the descriptor limit: no watchdog timeout" "$(journal_after "$c" -o cat | tail -n 15)"
+else
+    pass "13s at the descriptor limit: no watchdog timeout"
+fi
+expect "the same hellod, not restarted" "$pid $restarts" "$(main_pid) $(systemctl show -p NRestarts --value hellod.service)"
+answered=0
+for i in $(seq 0 39); do
+    fd=${held[i]}
+    printf 'again %d\n' "$i" >&"$fd"
+    r=''
+    IFS= read -r -t 10 r <&"$fd"
+    [ "$r" = "$new" ] && answered=$((answered + 1))
+done
+expect "the 40 connections with replies are still served" 40 "$answered"
+for fd in "${held[@]}"; do exec {fd}>&-; done
+rm -r "$dropin"
+systemctl daemon-reload
+systemctl stop hellod.service
+
+# ---------------------------------------------------------------------------
+section "13. a flood of 100,000 messages with [log] messages = yes: hellod's own lines stay"
+c=$(mark)
+t=$(date +%s.%N)
+check "hello-cli bench: 100,000 messages on 10 connections, all answered" \
+    "$HELLO_CLI" bench -H 127.0.0.1 -c 10 -P 100 -n 100000
+took=$(elapsed "$t")
+long=$(head -c 2000 /dev/zero | tr '\0' x)
+expect "a message too long is refused" "hello-cli: server: ERROR message too long" "$(cli "$long")"
+set_key max_message 0
+systemctl reload hellod.service
+wait_journal 10 "$c" hellod.service "$MSGID_RELOAD_FAILED" 'max_message' || true
+set_key max_message 1024
+systemctl stop hellod.service
+journal=$(journal_after "$c" -u hellod.service -o cat)
+for line in 'message too long, closing' 'reload failed, keeping the running configuration' \
+    'received SIGTERM, stopping' 'stopped after [0-9]+ connections' \
+    '[0-9]+ message lines left out: at most 100 are logged per 1s'; do
+    expect_match "after the flood, the journal has '$line'" "$line" "$journal"
+done
+logged=$(grep -c '^message from ' <<<"$journal")
+if awk -v n="$logged" -v t="$took" 'BEGIN { exit !(n <= 100 * (t + 3)) }'; then
+    pass "$logged message lines for the flood of ${took}s (at most 100 a second)"
+else
+    fail "at most 100 message lines a second" "$logged lines in ${took}s"
+fi
+suppressed=$(journal_after "$c" -o cat | grep 'Suppressed .* hellod\.service')
+expect "journald suppressed nothing of hellod.service" "" "$suppressed"
+
+# ---------------------------------------------------------------------------
+section "14. exit_on_idle = 1s: clients that connect right at the idle deadline"
+set_key exit_on_idle 1s
+expect "hellod starts with exit_on_idle = 1s" "$new" "$(cli)"
+lost=0
+for i in $(seq 1 40); do
+    # 0.994 to 1.006s after the last connection closed, where the idle exit falls
+    ms=$((994 + RANDOM % 13))
+    sleep "$((ms / 1000)).$(printf %03d $((ms % 1000)))"
+    r=''
+    if exec {fd}<>/dev/tcp/127.0.0.1/$PORT; then
+        sleep 0.15
+        printf 'hi\n' >&"$fd" 2>/dev/null
+        IFS= read -r -t 10 r <&"$fd"
+        exec {fd}>&-
+    fi
+    [ "$r" = "$new" ] || lost=$((lost + 1))
+done 2>/dev/null
+todo "40 clients at the idle deadline (exit_on_idle = 1s): every one answered ($lost lost)" \
+    "issue 13 item 7, fixed in the follow-up to the core merge" test "$lost" = 0
+set_key exit_on_idle
+systemctl restart hellod.service
+
+# ---------------------------------------------------------------------------
 section "the end: $(elapsed "$T0")s"
 out=$(systemctl --failed --no-legend --plain)
 expect "no unit has failed" "" "$out"
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $todos known bugs (TODO), $todos_passing TODO passing"
 [ "$failed" = 0 ]

@@ -2,7 +2,7 @@
 # the closing count, polls with a deadline, and a unit's state. Sourced from
 # the directory the test script is in.
 
-passed=0 failed=0 n=0
+passed=0 failed=0 n=0 todos=0 todos_passing=0
 
 section() { printf '\n# %s\n' "$*"; }
 pass() {
@@ -14,6 +14,23 @@ fail() {
     n=$((n + 1)) failed=$((failed + 1))
     printf 'not ok %d - %s\n' "$n" "$1"
     printf '%s\n' "${2:-(nothing)}" | head -n 30 | cut -c1-400 | sed 's/^/#   saw: /'
+}
+# todo WHAT WHY COMMAND...: a known bug, as TAP's "# TODO WHY": run and
+# reported, but not counted as passed or failed. While COMMAND fails it is
+# "not ok ... # TODO"; when it passes (fixed, or lucky) it says so, and the
+# closing line counts it, so that the TODO is dropped with the fix.
+todo() {
+    local what=$1 why=$2
+    shift 2
+    n=$((n + 1))
+    if "$@"; then
+        todos_passing=$((todos_passing + 1))
+        printf 'ok %d - %s # TODO %s\n' "$n" "$what" "$why"
+        printf '#   a known bug passes now: if it is fixed, drop the TODO\n'
+    else
+        todos=$((todos + 1))
+        printf 'not ok %d - %s # TODO %s\n' "$n" "$what" "$why"
+    fi
 }
 # expect WHAT WANT GOT
 expect() {
