@@ -11,7 +11,7 @@
 
 /* Each wakeup accepts at most this many clients, so that a flood of new
  * connections cannot starve the open ones. */
-#define ACCEPT_BATCH 64
+#define ACCEPT_BATCH ACCEPT_BATCH_MIN
 
 static const char error_busy[] = "ERROR server busy\n";
 

@@ -8,6 +8,10 @@
 #include "svr-conn.h"
 #include "svr-slots.h"
 
+/* accept_clients() takes at least this many clients a call, unless the queue
+ * runs dry first. */
+#define ACCEPT_BATCH_MIN 64
+
 /* Accepts the pending clients of a listener, a batch at most: 0, -EAGAIN
  * when the queue is empty, or -EMFILE, -ENFILE, -ENOBUFS, -ENOMEM when out
  * of descriptors or memory (the caller pauses accepting). */

@@ -206,6 +206,18 @@ static void on_conn_closed(struct conn_ctx *ctx)
 }
 
 /* Stop accepting, answer what clients already sent, close, end the loop. */
+/* A stop's last accepts on a socket we bound: until accept(2) says the queue
+ * is empty (or descriptors run out), since one batch would leave the rest of
+ * a long backlog to be reset at the close. Bounded by the backlog's size, so
+ * that clients still arriving cannot keep the stop here. */
+static void drain_backlog(struct worker *w, int fd)
+{
+    unsigned batches = w->conns.cfg->backlog / ACCEPT_BATCH_MIN + 2;
+
+    while (batches-- > 0 && accept_clients(&w->conns, &w->shared->slots, fd) == 0)
+        ;
+}
+
 static void worker_stop(struct worker *w)
 {
     struct worker_shared *sh = w->shared;
@@ -220,7 +232,7 @@ static void worker_stop(struct worker *w)
     pthread_mutex_lock(&sh->lock);
     if (!sh->listeners->activated) {
         for (unsigned i = 0; i < sh->listeners->n && !w->accept_paused; i++)
-            accept_clients(&w->conns, &sh->slots, sh->listeners->l[i].fd);
+            drain_backlog(w, sh->listeners->l[i].fd);
         if (++sh->stopped == sh->n_workers)
             listeners_close_hello(sh->listeners);
     }

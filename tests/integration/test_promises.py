@@ -74,8 +74,7 @@ def reload_notices_compare_with_what_runs():
 
 # --- item 1: SIGTERM and the clients queued in the backlog --------------------------
 
-@test(timeout=60, todo="issue 13 item 1: the stop pass accepts one batch per listener; "
-                       "fixed in the follow-up to the core merge")
+@test(timeout=60)
 def sigterm_serves_every_client_queued_in_the_backlog():
     n = 1000
     with Hellod({"server": {"workers": 2, "backlog": 4096}}) as d:
