@@ -94,7 +94,4 @@ int cli_bench_run(const struct bench_options *opts, struct bench_result *res);
 enum cli_exit cli_bench_report(const struct bench_options *opts, const struct bench_result *res,
                                FILE *out);
 
-/* All of `hello-cli bench ARGS`, argv[0] being "bench": the exit status. */
-int cli_bench_main(int argc, char **argv);
-
 #endif

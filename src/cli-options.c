@@ -66,7 +66,7 @@ int cli_options_parse(int argc, char **argv, struct cli_options *opts, char *msg
     *opts = (struct cli_options){.action = CLI_ACTION_RUN};
     cli_target_options_init(&t, false);
     msg[0] = '\0';
-    /* "hello-cli bench ...": the load generator (cli-bench.c) parses the rest.
+    /* "hello-cli bench ...": the load generator (cli-bench-main.c) parses the rest.
      * Only as the very first argument, so "hello-cli -- bench" sends "bench". */
     if (argc > 1 && strcmp(argv[1], "bench") == 0) {
         opts->action = CLI_ACTION_BENCH;

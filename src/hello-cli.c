@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "cli-bench.h"
+#include "cli-bench-main.h"
 #include "cli-options.h"
 #include "cli-session.h"
 

@@ -1,7 +1,9 @@
-/* cli-bench.c - `hello-cli bench`: the command line, the run, the report.
+/* cli-bench-main.c - `hello-cli bench`: the command line, the run, the report.
  * Replies are counted by their LF; a reply that begins with ERROR (hellod,
  * memcached) or -ERR (redis) counts as an error as well. */
 #include "config.h"
+
+#include "cli-bench-main.h"
 
 #include "cli-bench.h"
 
