@@ -1,0 +1,87 @@
+/* svr-stopkind.c - asking systemd over the system bus whether a SIGTERM is
+ * a stop or a restart: the JobType of the Job of our unit. */
+#include "config.h"
+
+#include "svr-stopkind.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-login.h>
+
+/* The answer must come while the stop is young: the stop's own limit is 5 s. */
+#define BUS_TIMEOUT_USEC (1000 * 1000ULL)
+
+#define SYSTEMD_DEST "org.freedesktop.systemd1"
+
+/* A job type as systemd names it: the ones that keep the store. */
+static enum stop_kind kind_of(const char *type)
+{
+    static const char *const restarts[] = {"restart", "try-restart", "reload-or-restart",
+                                           "try-reload-or-restart"};
+
+    for (size_t i = 0; i < sizeof restarts / sizeof restarts[0]; i++)
+        if (strcmp(type, restarts[i]) == 0)
+            return STOP_RESTART;
+    return STOP_STOP;
+}
+
+static enum stop_kind ask(sd_bus *bus, const char *unit, const char **what)
+{
+    static char type[32];
+    sd_bus_error err = SD_BUS_ERROR_NULL;
+    sd_bus_message *reply = NULL;
+    char *path = NULL, *job_type = NULL;
+    const char *job_path = NULL;
+    enum stop_kind kind = STOP_UNKNOWN;
+    uint32_t id = 0;
+
+    *what = "no answer from systemd over the bus";
+    if (sd_bus_path_encode("/org/freedesktop/systemd1/unit", unit, &path) < 0)
+        return STOP_UNKNOWN;
+    if (sd_bus_get_property(bus, SYSTEMD_DEST, path, "org.freedesktop.systemd1.Unit", "Job", &err,
+                            &reply, "(uo)") < 0 ||
+        sd_bus_message_read(reply, "(uo)", &id, &job_path) < 0)
+        goto out;
+    if (id == 0) {
+        *what = "no job";
+        kind = STOP_STOP; /* exiting without a job ends the unit: the store is emptied */
+        goto out;
+    }
+    if (sd_bus_get_property_string(bus, SYSTEMD_DEST, job_path, "org.freedesktop.systemd1.Job",
+                                   "JobType", &err, &job_type) < 0)
+        goto out;
+    kind = kind_of(job_type);
+    snprintf(type, sizeof type, "a %s job", job_type);
+    *what = type;
+out:
+    free(job_type);
+    sd_bus_message_unref(reply);
+    sd_bus_error_free(&err);
+    free(path);
+    return kind;
+}
+
+enum stop_kind stop_kind_query(const char **what)
+{
+    sd_bus *bus = NULL;
+    char *unit = NULL;
+    enum stop_kind kind;
+
+    if (sd_pid_get_unit(0, &unit) < 0) {
+        *what = "not in a systemd unit";
+        return STOP_UNKNOWN;
+    }
+    if (sd_bus_open_system(&bus) < 0) {
+        *what = "no system bus";
+        free(unit);
+        return STOP_UNKNOWN;
+    }
+    (void)sd_bus_set_method_call_timeout(bus, BUS_TIMEOUT_USEC);
+    kind = ask(bus, unit, what);
+    sd_bus_flush_close_unref(bus);
+    free(unit);
+    return kind;
+}
