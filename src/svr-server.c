@@ -177,6 +177,9 @@ static int on_idle_exit(sd_event_source *s, uint64_t usec, void *userdata)
     log_msgid(&srv->log, LOG_INFO, MSGID_IDLE_EXIT,
               "no connection for %s, exiting; the service manager keeps the sockets", idle);
     srv->stopping = true;
+    /* Exiting by ourselves ends the unit, and the store with it: a client
+     * that came just now is answered, not handed over. */
+    srv->handover.enabled = false;
     send_status(srv, "STOPPING=1\n");
     for (unsigned i = 0; i < srv->n_workers; i++)
         worker_post(srv->workers[i], MAIL_STOP, NULL);

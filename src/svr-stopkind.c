@@ -70,6 +70,13 @@ enum stop_kind stop_kind_query(const char **what)
     char *unit = NULL;
     enum stop_kind kind;
 
+    /* systemd sets it for every unit it starts: without it, the unit this
+     * process runs in (a login session, a CI job) is not the one whose store
+     * $FDSTORE names, and its job says nothing about ours. */
+    if (!getenv("INVOCATION_ID")) {
+        *what = "not started by systemd";
+        return STOP_UNKNOWN;
+    }
     if (sd_pid_get_unit(0, &unit) < 0) {
         *what = "not in a systemd unit";
         return STOP_UNKNOWN;

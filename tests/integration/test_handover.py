@@ -188,8 +188,10 @@ class Manager:
 
 def _env(extra):
     env = dict(os.environ)
+    # INVOCATION_ID: had this test been started by systemd, hellod would ask
+    # its unit's job whether a SIGTERM is a stop; here Python is the manager.
     for k in ("NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "FDSTORE",
-              "JOURNAL_STREAM", "WATCHDOG_USEC", "WATCHDOG_PID"):
+              "JOURNAL_STREAM", "WATCHDOG_USEC", "WATCHDOG_PID", "INVOCATION_ID"):
         env.pop(k, None)
     env.update(extra)
     return env
