@@ -230,12 +230,12 @@ static void post_and_wait(struct server *srv, unsigned mail)
  * (no bus), the store being there says the restart is what it is for. */
 static void decide_handover(struct server *srv)
 {
-    const char *what;
+    char what[256];
     enum stop_kind kind;
 
     if (!srv->handover.enabled)
         return;
-    kind = stop_kind_query(&what);
+    kind = stop_kind_query(what, sizeof what);
     if (kind == STOP_STOP)
         srv->handover.enabled = false; /* read by the workers after MAIL_STOP */
     log_info(&srv->log, "%s (%s): %s", kind == STOP_STOP ? "a stop" : "a restart", what,

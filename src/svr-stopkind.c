@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include <systemd/sd-bus.h>
-#include <systemd/sd-login.h>
 
 /* The answer must come while the stop is young: the stop's own limit is 5 s. */
 #define BUS_TIMEOUT_USEC (1000 * 1000ULL)
@@ -28,25 +27,23 @@ static enum stop_kind kind_of(const char *type)
     return STOP_STOP;
 }
 
-static enum stop_kind ask(sd_bus *bus, const char *unit, const char **what)
+static enum stop_kind ask(sd_bus *bus, char *what, size_t size)
 {
-    static char type[32];
     sd_bus_error err = SD_BUS_ERROR_NULL;
     sd_bus_message *reply = NULL;
-    char *path = NULL, *job_type = NULL;
+    char *job_type = NULL;
     const char *job_path = NULL;
     enum stop_kind kind = STOP_UNKNOWN;
     uint32_t id = 0;
 
-    *what = "no answer from systemd over the bus";
-    if (sd_bus_path_encode("/org/freedesktop/systemd1/unit", unit, &path) < 0)
-        return STOP_UNKNOWN;
-    if (sd_bus_get_property(bus, SYSTEMD_DEST, path, "org.freedesktop.systemd1.Unit", "Job", &err,
-                            &reply, "(uo)") < 0 ||
+    /* "self": the unit of the caller, which systemd finds from our PID (the
+     * sandbox hides /proc/1, which sd_pid_get_unit() needs). */
+    if (sd_bus_get_property(bus, SYSTEMD_DEST, "/org/freedesktop/systemd1/unit/self",
+                            "org.freedesktop.systemd1.Unit", "Job", &err, &reply, "(uo)") < 0 ||
         sd_bus_message_read(reply, "(uo)", &id, &job_path) < 0)
         goto out;
     if (id == 0) {
-        *what = "no job";
+        snprintf(what, size, "no job");
         kind = STOP_STOP; /* exiting without a job ends the unit: the store is emptied */
         goto out;
     }
@@ -54,41 +51,35 @@ static enum stop_kind ask(sd_bus *bus, const char *unit, const char **what)
                                    "JobType", &err, &job_type) < 0)
         goto out;
     kind = kind_of(job_type);
-    snprintf(type, sizeof type, "a %s job", job_type);
-    *what = type;
+    snprintf(what, size, "a %s job", job_type);
 out:
+    if (kind == STOP_UNKNOWN)
+        snprintf(what, size, "no answer from systemd: %s",
+                 err.message ? err.message : "a malformed reply");
     free(job_type);
     sd_bus_message_unref(reply);
     sd_bus_error_free(&err);
-    free(path);
     return kind;
 }
 
-enum stop_kind stop_kind_query(const char **what)
+enum stop_kind stop_kind_query(char *what, size_t size)
 {
     sd_bus *bus = NULL;
-    char *unit = NULL;
     enum stop_kind kind;
 
     /* systemd sets it for every unit it starts: without it, the unit this
      * process runs in (a login session, a CI job) is not the one whose store
      * $FDSTORE names, and its job says nothing about ours. */
     if (!getenv("INVOCATION_ID")) {
-        *what = "not started by systemd";
-        return STOP_UNKNOWN;
-    }
-    if (sd_pid_get_unit(0, &unit) < 0) {
-        *what = "not in a systemd unit";
+        snprintf(what, size, "not started by systemd");
         return STOP_UNKNOWN;
     }
     if (sd_bus_open_system(&bus) < 0) {
-        *what = "no system bus";
-        free(unit);
+        snprintf(what, size, "no system bus");
         return STOP_UNKNOWN;
     }
     (void)sd_bus_set_method_call_timeout(bus, BUS_TIMEOUT_USEC);
-    kind = ask(bus, unit, what);
+    kind = ask(bus, what, size);
     sd_bus_flush_close_unref(bus);
-    free(unit);
     return kind;
 }

@@ -5,6 +5,8 @@
 #ifndef HELLO_SVR_STOPKIND_H
 #define HELLO_SVR_STOPKIND_H
 
+#include <stddef.h>
+
 enum stop_kind {
     STOP_UNKNOWN = 0, /* no bus, no unit, no answer */
     STOP_STOP,        /* a stop job, or none: the store is emptied */
@@ -12,7 +14,7 @@ enum stop_kind {
 };
 
 /* Asks systemd for the job of the unit this process runs in (1 s at most).
- * *what gets the job type or the reason it is unknown, for the log. */
-enum stop_kind stop_kind_query(const char **what);
+ * what[0..size) gets the job type, or why it is unknown, for the log. */
+enum stop_kind stop_kind_query(char *what, size_t size);
 
 #endif
