@@ -6,7 +6,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <systemd/sd-bus.h>
 
@@ -14,6 +16,8 @@
 #define BUS_TIMEOUT_USEC (1000 * 1000ULL)
 
 #define SYSTEMD_DEST "org.freedesktop.systemd1"
+/* In $RUNTIME_DIRECTORY: what hellod.service's ExecStop= found. */
+#define STOP_JOB_FILE "stop-job"
 
 /* A job type as systemd names it: the ones that keep the store. */
 static enum stop_kind kind_of(const char *type)
@@ -25,6 +29,34 @@ static enum stop_kind kind_of(const char *type)
         if (strcmp(type, restarts[i]) == 0)
             return STOP_RESTART;
     return STOP_STOP;
+}
+
+/* hellod.service's ExecStop= (as root, before the SIGTERM) writes the
+ * unit's job there, as `systemctl list-jobs` shows it: "ID UNIT TYPE STATE".
+ * A DynamicUser= service cannot reach dbus-daemon under systemd 250.4 and
+ * later (systemd issue 22737), so this is the way on Debian 12. The file is
+ * read once: a later SIGTERM by hand finds none. */
+static enum stop_kind from_file(char *what, size_t size)
+{
+    const char *dir = getenv("RUNTIME_DIRECTORY");
+    char path[PATH_MAX], line[256], type[64];
+    enum stop_kind kind = STOP_UNKNOWN;
+    FILE *f;
+
+    if (!dir || strchr(dir, ':') || /* several directories: not ours */
+        snprintf(path, sizeof path, "%s/" STOP_JOB_FILE, dir) >= (int)sizeof path ||
+        !(f = fopen(path, "re")))
+        return STOP_UNKNOWN;
+    if (!fgets(line, sizeof line, f) || sscanf(line, "%*s %*s %63s", type) != 1) {
+        kind = STOP_STOP; /* no job: exiting ends the unit, and the store */
+        snprintf(what, size, "no job");
+    } else {
+        kind = kind_of(type);
+        snprintf(what, size, "a %s job", type);
+    }
+    fclose(f);
+    unlink(path);
+    return kind;
 }
 
 static enum stop_kind ask(sd_bus *bus, char *what, size_t size)
@@ -65,8 +97,10 @@ out:
 enum stop_kind stop_kind_query(char *what, size_t size)
 {
     sd_bus *bus = NULL;
-    enum stop_kind kind;
+    enum stop_kind kind = from_file(what, size);
 
+    if (kind != STOP_UNKNOWN)
+        return kind;
     /* systemd sets it for every unit it starts: without it, the unit this
      * process runs in (a login session, a CI job) is not the one whose store
      * $FDSTORE names, and its job says nothing about ours. */

@@ -466,6 +466,35 @@ def without_a_store_a_stop_is_what_it_was():
             c.close()
 
 
+@test
+def the_units_job_says_stop_or_restart():
+    """hellod.service's ExecStop= leaves `systemctl list-jobs` of the unit in
+    $RUNTIME_DIRECTORY/stop-job: a stop job answers and closes, a restart
+    job hands over, and the file is read once."""
+    for line, handed in (("7 hellod.service stop running\n", False), ("", False),
+                         ("8 hellod.service restart running\n", True)):
+        with Manager(workers=1) as m:
+            run_dir = os.path.join(m.tmp, "run")
+            os.mkdir(run_dir)
+            m.start({"RUNTIME_DIRECTORY": run_dir})
+            c = connect(m.address)
+            c.send_lines(["x"])
+            assert c.read_lines(1) == [GREETING]
+            with open(os.path.join(run_dir, "stop-job"), "w") as f:
+                f.write(line)
+            assert m.sigterm() == 0, m.log()
+            assert not os.path.exists(os.path.join(run_dir, "stop-job")), "read once"
+            if handed:
+                assert "a restart (a restart job)" in m.log(), m.log()
+                assert m.names().count("hellod-conn") == 1, m.names()
+                no_bytes(c)
+            else:
+                assert re.search(r"a stop \((a stop job|no job)\)", m.log()), m.log()
+                assert m.names() == [], m.names()
+                c.expect_eof()
+            c.close()
+
+
 @test(timeout=30)
 def unreadable_states_close_their_connection_and_nothing_else():
     """The store as a broken or newer hellod may leave it: each connection
