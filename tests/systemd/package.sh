@@ -66,6 +66,7 @@ check "man hellod finds the page" bash -c 'man -w hellod.conf && man -w hellod'
 section "edit $CONF, upgrade to $(basename "$DEB2")"
 sed -i -E "s|^;?greeting = .*|greeting = $NEW_GREETING|" "$CONF"
 cp "$CONF" "$WORK/edited.conf"
+socket_since=$(systemctl show -p ActiveEnterTimestampMonotonic --value hellod.socket)
 check "apt-get install ./$(basename "$DEB2") (an upgrade)" apt_install "$WORK/$(basename "$DEB2")"
 expect "dpkg says the new version is installed" \
     "install ok installed $(dpkg-deb -f "$DEB2" Version)" "$(dpkg-query -W -f='${Status} ${Version}' hellod 2>&1)"
@@ -73,6 +74,10 @@ check "the edited $CONF survived the upgrade" cmp "$WORK/edited.conf" "$CONF"
 check "no $CONF.dpkg-* was left beside it" bash -c "! ls $CONF.dpkg-* 2>/dev/null"
 expect "hellod.socket is still enabled" enabled "$(systemctl is-enabled hellod.socket 2>&1)"
 expect "hellod.socket is still active" active "$(systemctl is-active hellod.socket 2>&1)"
+# debian/rules: the upgrade restarts hellod.service only; a restart of the
+# socket unit would close its listener and reset the queued connections.
+expect "hellod.socket was not restarted by the upgrade (active since the same instant)" \
+    "$socket_since" "$(systemctl show -p ActiveEnterTimestampMonotonic --value hellod.socket)"
 expect "hello-cli gets the edited greeting" "$NEW_GREETING" "$(cli)"
 pid2=$(main_pid)
 if [ -n "$pid2" ] && [ "$pid2" != 0 ] && [ "$pid2" != "$pid1" ]; then
