@@ -80,13 +80,15 @@ static bool queues_empty(const struct listeners *ls)
 static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata)
 {
     struct idle *idle = userdata;
+    uint64_t at;
     char text[64];
     bool held;
 
     if (*idle->ctx.stopping || idle->after == 0)
         return sd_event_source_set_enabled(s, SD_EVENT_OFF);
-    if (usec < deadline(idle, usec))
-        return sd_event_source_set_time(s, deadline(idle, usec));
+    at = deadline(idle, usec);
+    if (usec < at)
+        return sd_event_source_set_time(s, at);
     /* It looks idle, but a worker may be taking a client off the queue at this
      * very moment, and the stop would close that client unanswered. So every
      * worker first lets go of the listeners and says so, after its accepts:
