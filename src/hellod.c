@@ -18,6 +18,11 @@
  * lines in 30 s (more with free disk space): a flood at this bound takes
  * 3,000 of them, and hellod's own lines always find room. */
 #define MESSAGE_LINES_PER_SEC 100
+/* The same for the lines about clients refused or closed for what they sent
+ * (busy, proxy_from, a bad PROXY header, a message too long), which a client
+ * can cause once per connection: with the message lines, at most 6,000 lines
+ * in 30 s. */
+#define CLIENT_ERROR_LINES_PER_SEC 100
 
 /* Exit statuses, as hellod(8) documents them. */
 enum {
@@ -46,7 +51,7 @@ static int listen_failed(const struct logger *log, const struct listen_error *er
 int main(int argc, char **argv)
 {
     struct logger log;
-    struct log_limit message_lines;
+    struct log_limit message_lines, client_errors;
     struct svr_options opts;
     struct config cfg;
     struct config_error cerr;
@@ -58,7 +63,9 @@ int main(int argc, char **argv)
 
     log_open(&log, "hellod", LOG_INFO);
     log_limit_init(&message_lines, "message lines", 1000000, MESSAGE_LINES_PER_SEC);
-    log.limit = &message_lines;
+    log_limit_init(&client_errors, "client error lines", 1000000, CLIENT_ERROR_LINES_PER_SEC);
+    log.limits[LOG_BOUND_MESSAGES] = &message_lines;
+    log.limits[LOG_BOUND_CLIENT_ERRORS] = &client_errors;
 
     if (svr_options_parse(&opts, argc, argv, usage_error, sizeof usage_error) < 0) {
         log_err(&log, "%s (try 'hellod --help')", usage_error);

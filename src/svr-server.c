@@ -22,6 +22,7 @@
 
 #include "notify.h"
 #include "parse.h"
+#include "svr-idle.h"
 #include "svr-metrics.h"
 #include "svr-msgid.h"
 #include "svr-worker.h"
@@ -51,7 +52,7 @@ struct server {
     unsigned n_done;         /* workers whose loop has ended */
     sd_event_source *done_src;
     sd_event_source *status_timer; /* the STATUS= line, once a second */
-    sd_event_source *idle_exit;    /* exit_on_idle's check */
+    struct idle *idle;             /* exit_on_idle (svr-idle.h) */
     sd_event_source *watchdog;     /* WATCHDOG=1 while every worker ticks */
     uint64_t watchdog_usec;
     uint64_t heartbeats[CONFIG_WORKERS_MAX];
@@ -143,54 +144,20 @@ static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata)
 
 /* --- exit on idle --------------------------------------------------------- */
 
-/* exit_on_idle applies to a server the service manager started for its
- * sockets (Accept=no): the sockets stay with it, and it starts hellod again
- * on the next connection, so exiting loses nobody. */
-static bool exits_on_idle(const struct server *srv)
-{
-    return srv->cfg.exit_on_idle > 0 && srv->listeners.activated && srv->listeners.n > 0;
-}
-
-static int on_idle_exit(sd_event_source *s, uint64_t usec, void *userdata)
+/* Idle for sure (svr-idle.h): the same stop as SIGTERM's. */
+static void on_idle(void *userdata)
 {
     struct server *srv = userdata;
-    uint64_t since = 0;
-    char idle[64];
 
-    if (!exits_on_idle(srv) || srv->stopping)
-        return sd_event_source_set_enabled(s, SD_EVENT_OFF);
-    for (unsigned i = 0; i < srv->n_workers; i++) {
-        uint64_t t = worker_idle_since(srv->workers[i]);
-        if (stats_get(worker_stats(srv->workers[i]), connections_open) > 0)
-            t = usec; /* busy: look again a whole period on */
-        since = t > since ? t : since;
-    }
-    if (usec < since + srv->cfg.exit_on_idle)
-        return sd_event_source_set_time(s, since + srv->cfg.exit_on_idle);
-    format_duration(idle, sizeof idle, srv->cfg.exit_on_idle);
-    log_msgid(&srv->log, LOG_INFO, MSGID_IDLE_EXIT,
-              "no connection for %s, exiting; the service manager keeps the sockets", idle);
     srv->stopping = true;
     send_status(srv, "STOPPING=1\n");
     for (unsigned i = 0; i < srv->n_workers; i++)
         worker_post(srv->workers[i], MAIL_STOP, NULL);
-    return sd_event_source_set_enabled(s, SD_EVENT_OFF);
 }
 
-/* Sets the check a whole exit_on_idle from now, or turns it off; the
- * only failure is sd-event's out of memory, which leaves hellod running. */
 static void arm_idle_exit(struct server *srv)
 {
-    uint64_t now;
-    int r;
-
-    if (!exits_on_idle(srv))
-        r = sd_event_source_set_enabled(srv->idle_exit, SD_EVENT_OFF);
-    else if ((r = sd_event_now(srv->event, CLOCK_MONOTONIC, &now)) >= 0 &&
-             (r = sd_event_source_set_time(srv->idle_exit, now + srv->cfg.exit_on_idle)) >= 0)
-        r = sd_event_source_set_enabled(srv->idle_exit, SD_EVENT_ON);
-    if (r < 0)
-        log_warn(&srv->log, "cannot set the exit_on_idle check: %s", strerror(-r));
+    idle_arm(srv->idle, srv->cfg.exit_on_idle);
 }
 
 /* --- stop ----------------------------------------------------------------- */
@@ -377,7 +344,15 @@ static int on_log_limit(sd_event_source *s, uint64_t usec, void *userdata)
 
 static int add_timers(struct server *srv)
 {
-    int r = add_timer(srv, &srv->idle_exit, 0, on_idle_exit, SD_EVENT_OFF);
+    struct idle_ctx idle = {.event = srv->event,
+                            .log = &srv->log,
+                            .shared = &srv->shared,
+                            .workers = srv->workers,
+                            .listeners = &srv->listeners,
+                            .stopping = &srv->stopping,
+                            .exit = on_idle,
+                            .userdata = srv};
+    int r = idle_new(&srv->idle, &idle);
 
     if (r >= 0)
         r = sd_event_add_time_relative(srv->event, NULL, CLOCK_MONOTONIC, LOG_LIMIT_FLUSH, 1000,
@@ -568,7 +543,7 @@ struct server *server_free(struct server *srv)
         close(srv->listeners.conn_fd);
     sd_event_source_disable_unref(srv->done_src);
     sd_event_source_disable_unref(srv->status_timer);
-    sd_event_source_disable_unref(srv->idle_exit);
+    idle_free(srv->idle);
     sd_event_source_disable_unref(srv->watchdog);
     sd_event_unref(srv->event);
     notifier_close(&srv->notifier);

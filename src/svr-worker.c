@@ -54,6 +54,7 @@ struct worker {
     bool quit;             /* the loop ends after this wakeup */
     bool inetd;            /* serving one passed connection, then done */
     bool accept_paused;    /* out of descriptors: see pause_accepting() */
+    bool held;             /* MAIL_HOLD: not accepting until MAIL_LISTENERS */
     uint64_t pause_logged; /* when that was last said */
     struct stats stats;
     _Atomic uint64_t idle_since; /* when open last fell to 0 (CLOCK_MONOTONIC µs) */
@@ -115,7 +116,7 @@ static void resume_accepting(struct worker *w)
 {
     w->accept_paused = false;
     w->pause_until = NEVER;
-    if (w->stopping)
+    if (w->stopping || w->held)
         return;
     pthread_mutex_lock(&w->shared->lock);
     watch_listeners(w);
@@ -264,13 +265,17 @@ static int apply_config(struct worker *w, const struct config *cfg)
     return 0;
 }
 
-static void rewatch_listeners(struct worker *w)
+/* MAIL_LISTENERS watches them again (after a reload, or a hold); MAIL_HOLD
+ * lets go of them. The ack comes after this wakeup's accepts, so that the
+ * main thread then sees every connection taken among the counters. */
+static void rewatch_listeners(struct worker *w, bool hold)
 {
     struct worker_shared *sh = w->shared;
 
     unwatch_listeners(w);
+    w->held = hold;
     pthread_mutex_lock(&sh->lock);
-    if (!w->accept_paused)
+    if (!w->accept_paused && !hold)
         watch_listeners(w);
     sh->acks++;
     pthread_cond_signal(&sh->acked);
@@ -301,8 +306,10 @@ static void read_mail(struct worker *w)
 
     if ((mail & MAIL_CONFIG) && apply_config(w, &cfg) < 0)
         log_err(&w->log, "out of memory: the new greeting is not in force");
+    if (mail & MAIL_HOLD) /* acked even when stopping: it accepts no more either way */
+        rewatch_listeners(w, true);
     if ((mail & MAIL_LISTENERS) && !w->stopping)
-        rewatch_listeners(w);
+        rewatch_listeners(w, false);
     if (mail & MAIL_STOP)
         worker_stop(w);
 }
