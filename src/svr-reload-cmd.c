@@ -7,24 +7,30 @@
 #include <string.h>
 
 #include "reload-request.h"
-#include "svr-msgid.h"
 
-int reload_command(const struct svr_options *o, const struct logger *log)
+int reload_command(const struct svr_options *o, const struct logger *journal_log)
 {
+    struct logger l = *journal_log, *log = &l;
     struct config cfg;
     struct config_error err;
     char msg[1024];
     int answer = 0;
     int r;
 
+    /* Lines go to standard error even when it is the journal: journald
+     * files a native message by the sender's cgroup, read from /proc when
+     * it gets to the message, and this process may be gone by then (the
+     * line would lose its _SYSTEMD_UNIT=, and `systemctl status` would not
+     * show it); a stream from ExecReload= carries its unit with it. */
+    if (l.sink == LOG_SINK_JOURNAL)
+        l.sink = LOG_SINK_PREFIXED;
     /* A broken file is refused here, before the daemon is disturbed: the
      * error (FILE:LINE) goes to the journal from ExecReload=, so `systemctl
      * status` shows it, and `systemctl reload` fails. */
     if (svr_options_load_config(o, &cfg, &err) < 0) {
         config_error_format(&err, msg, sizeof msg);
-        log_msgid(log, LOG_ERR, MSGID_RELOAD_FAILED,
-                  "reload refused, hellod (PID %d) keeps the running configuration: %s",
-                  (int)o->reload_pid, msg);
+        log_err(log, "reload refused, hellod (PID %d) keeps the running configuration: %s",
+                (int)o->reload_pid, msg);
         return EXIT_CONFIG;
     }
     r = reload_request(o->reload_pid, RELOAD_WAIT_USEC, &answer);

@@ -101,8 +101,9 @@ expect "the same hellod (PID $pid)" "$pid" "$(main_pid)"
 sed -i -E "s|^;?max_message = .*|max_message = 0|" "$CONF"
 line=$(grep -n '^max_message = ' "$CONF" | cut -d: -f1)
 check "systemctl reload hellod with a broken $CONF fails" not systemctl reload hellod.service
-out=$(systemctl status -l --no-pager -n 20 hellod.service 2>&1)
-expect_match "systemctl status hellod names $CONF:$line" "$CONF:$line: .*max_message" "$out"
+# The journal may take a moment to file the line: poll.
+status_shows() { systemctl status -l --no-pager -n 20 hellod.service 2>&1 | grep -Eq -- "$1"; }
+check "systemctl status hellod names $CONF:$line" poll 10 status_shows "$CONF:$line: .*max_message"
 expect "hellod.service stays active" active "$(state hellod.service)"
 expect "the same hellod" "$pid" "$(main_pid)"
 expect "the running greeting is still served" "$RELOADED_GREETING" "$(cli)"
