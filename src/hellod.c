@@ -11,6 +11,7 @@
 #include "svr-listen.h"
 #include "svr-msgid.h"
 #include "svr-options.h"
+#include "svr-reload-cmd.h"
 #include "svr-server.h"
 
 /* [log] messages = yes: at most this many message lines a second, from all
@@ -23,14 +24,6 @@
  * can cause once per connection: with the message lines, at most 6,000 lines
  * in 30 s. */
 #define CLIENT_ERROR_LINES_PER_SEC 100
-
-/* Exit statuses, as hellod(8) documents them. */
-enum {
-    EXIT_OK = 0,
-    EXIT_RUNTIME = 1,
-    EXIT_USAGE = 2,
-    EXIT_CONFIG = 78, /* EX_CONFIG of sysexits.h */
-};
 
 static int config_failed(const struct logger *log, const struct config_error *err)
 {
@@ -79,6 +72,8 @@ int main(int argc, char **argv)
         svr_version(stdout);
         return EXIT_OK;
     }
+    if (opts.action == SVR_RELOAD)
+        return reload_command(&opts, &log);
 
     if (svr_options_load_config(&opts, &cfg, &cerr) < 0)
         return config_failed(&log, &cerr);

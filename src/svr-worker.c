@@ -65,6 +65,7 @@ struct worker {
     int mail_fd;            /* an eventfd: the main thread's knock */
     unsigned mail;          /* enum worker_mail bits, under mail_lock */
     struct config mail_cfg; /* under mail_lock */
+    uint64_t mail_gen;      /* the shared config_gen of mail_cfg, under mail_lock */
 
     char rbuf[WORKER_READ_BUF];
 };
@@ -265,6 +266,23 @@ static int apply_config(struct worker *w, const struct config *cfg)
     return 0;
 }
 
+/* Says the configuration of generation gen is in force here (or, r < 0,
+ * is not): a reload is over when every worker has said so. A late ack of an
+ * earlier generation counts for nothing. */
+static void ack_config(struct worker *w, uint64_t gen, int r)
+{
+    struct worker_shared *sh = w->shared;
+
+    pthread_mutex_lock(&sh->lock);
+    if (gen == sh->config_gen) {
+        sh->config_acks++;
+        if (r < 0 && sh->config_error == 0)
+            sh->config_error = r;
+        pthread_cond_signal(&sh->acked);
+    }
+    pthread_mutex_unlock(&sh->lock);
+}
+
 /* MAIL_LISTENERS watches them again (after a reload, or a hold); MAIL_HOLD
  * lets go of them. The ack comes after this wakeup's accepts, so that the
  * main thread then sees every connection taken among the counters. */
@@ -295,17 +313,25 @@ static void on_mail(struct watch *watch, uint32_t events)
 static void read_mail(struct worker *w)
 {
     struct config cfg;
+    uint64_t gen = 0;
     unsigned mail;
+    int r;
 
     pthread_mutex_lock(&w->mail_lock);
     mail = w->mail;
     w->mail = 0;
-    if (mail & MAIL_CONFIG)
+    if (mail & MAIL_CONFIG) {
         cfg = w->mail_cfg;
+        gen = w->mail_gen;
+    }
     pthread_mutex_unlock(&w->mail_lock);
 
-    if ((mail & MAIL_CONFIG) && apply_config(w, &cfg) < 0)
-        log_err(&w->log, "out of memory: the new greeting is not in force");
+    if (mail & MAIL_CONFIG) {
+        r = apply_config(w, &cfg);
+        if (r < 0)
+            log_err(&w->log, "out of memory: the new greeting is not in force");
+        ack_config(w, gen, r);
+    }
     if (mail & MAIL_HOLD) /* acked even when stopping: it accepts no more either way */
         rewatch_listeners(w, true);
     if ((mail & MAIL_LISTENERS) && !w->stopping)
@@ -318,8 +344,10 @@ void worker_post(struct worker *w, unsigned mail, const struct config *cfg)
 {
     pthread_mutex_lock(&w->mail_lock);
     w->mail |= mail;
-    if (mail & MAIL_CONFIG)
+    if (mail & MAIL_CONFIG) {
         w->mail_cfg = *cfg;
+        w->mail_gen = w->shared->config_gen; /* written by this (the main) thread only */
+    }
     pthread_mutex_unlock(&w->mail_lock);
     (void)!eventfd_write(w->mail_fd, 1); /* fails only when 2^64-2 knocks are unread */
 }
