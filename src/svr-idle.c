@@ -42,30 +42,6 @@ static uint64_t deadline(const struct idle *idle, uint64_t now)
     return since + idle->after;
 }
 
-/* Posts mail to every worker and waits (HOLD_WAIT_SEC at most) for each to
- * ack it: true if all did. */
-static bool post_and_wait(const struct idle *idle, unsigned mail)
-{
-    struct worker_shared *sh = idle->ctx.shared;
-    struct timespec until;
-    bool all;
-
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += HOLD_WAIT_SEC;
-    pthread_mutex_lock(&sh->lock);
-    sh->acks = 0;
-    pthread_mutex_unlock(&sh->lock);
-    for (unsigned i = 0; i < sh->n_workers; i++)
-        worker_post(idle->ctx.workers[i], mail, NULL);
-    pthread_mutex_lock(&sh->lock);
-    while (sh->acks < sh->n_workers)
-        if (pthread_cond_timedwait(&sh->acked, &sh->lock, &until) == ETIMEDOUT)
-            break;
-    all = sh->acks >= sh->n_workers;
-    pthread_mutex_unlock(&sh->lock);
-    return all;
-}
-
 /* No client the kernel has queued on a listener and no worker taken yet
  * (a listening socket polls readable while its queue holds one). */
 static bool queues_empty(const struct listeners *ls)
@@ -94,7 +70,8 @@ static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata)
      * worker first lets go of the listeners and says so, after its accepts:
      * then the counters are final. A client queued after that waits for the
      * next hellod, which the service manager starts for it. */
-    held = post_and_wait(idle, MAIL_HOLD);
+    held =
+        worker_post_all(idle->ctx.workers, idle->ctx.shared->n_workers, MAIL_HOLD, HOLD_WAIT_SEC);
     if (held && usec >= deadline(idle, usec) && queues_empty(idle->ctx.listeners)) {
         format_duration(text, sizeof text, idle->after);
         log_msgid(idle->ctx.log, LOG_INFO, MSGID_IDLE_EXIT,
@@ -103,7 +80,7 @@ static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata)
         return sd_event_source_set_enabled(s, SD_EVENT_OFF);
     }
     log_debug(idle->ctx.log, "a client came at the idle deadline: serving it, not exiting");
-    post_and_wait(idle, MAIL_LISTENERS);
+    worker_post_all(idle->ctx.workers, idle->ctx.shared->n_workers, MAIL_LISTENERS, HOLD_WAIT_SEC);
     return sd_event_source_set_time(s, usec + idle->after);
 }
 

@@ -28,26 +28,6 @@ static struct timespec realtime_in(time_t sec)
     return until;
 }
 
-/* Posts mail to every worker and waits (ACK_WAIT_SEC at most) until each has
- * let go of the listeners it watched; then the old sockets may be closed. */
-static void post_and_wait(struct reload_ctx *c, struct worker *const *workers, unsigned n,
-                          unsigned mail)
-{
-    struct worker_shared *sh = c->shared;
-    struct timespec until = realtime_in(ACK_WAIT_SEC);
-
-    pthread_mutex_lock(&sh->lock);
-    sh->acks = 0;
-    pthread_mutex_unlock(&sh->lock);
-    for (unsigned i = 0; i < n; i++)
-        worker_post(workers[i], mail, NULL);
-    pthread_mutex_lock(&sh->lock);
-    while (sh->acks < n)
-        if (pthread_cond_timedwait(&sh->acked, &sh->lock, &until) == ETIMEDOUT)
-            break;
-    pthread_mutex_unlock(&sh->lock);
-}
-
 /* Binds what a new `listen` adds and closes what it drops, and puts a new
  * backlog in force on the ones it keeps; passed sockets cannot change, which
  * is said once. */
@@ -78,7 +58,7 @@ static int apply_listen(struct reload_ctx *c, struct worker *const *workers, uns
     if (r < 0) {
         log_err(c->log, "cannot listen on %s: %s", err.addr, err.what ? err.what : strerror(-r));
     } else {
-        post_and_wait(c, workers, n, MAIL_LISTENERS);
+        (void)worker_post_all(workers, n, MAIL_LISTENERS, ACK_WAIT_SEC);
         listeners_close(dropped);
         for (unsigned i = 0; i < c->listeners->n; i++)
             log_info(c->log, "listening on %s", c->listeners->l[i].name);

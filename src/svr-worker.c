@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "loop.h"
@@ -350,6 +351,31 @@ void worker_post(struct worker *w, unsigned mail, const struct config *cfg)
     }
     pthread_mutex_unlock(&w->mail_lock);
     (void)!eventfd_write(w->mail_fd, 1); /* fails only when 2^64-2 knocks are unread */
+}
+
+bool worker_post_all(struct worker *const *workers, unsigned n, unsigned mail, unsigned wait_sec)
+{
+    struct worker_shared *sh;
+    struct timespec until;
+    bool all;
+
+    if (n == 0)
+        return true;
+    sh = workers[0]->shared;
+    clock_gettime(CLOCK_REALTIME, &until); /* the condvar's clock */
+    until.tv_sec += wait_sec;
+    pthread_mutex_lock(&sh->lock);
+    sh->acks = 0;
+    pthread_mutex_unlock(&sh->lock);
+    for (unsigned i = 0; i < n; i++)
+        worker_post(workers[i], mail, NULL);
+    pthread_mutex_lock(&sh->lock);
+    while (sh->acks < n)
+        if (pthread_cond_timedwait(&sh->acked, &sh->lock, &until) == ETIMEDOUT)
+            break;
+    all = sh->acks >= n;
+    pthread_mutex_unlock(&sh->lock);
+    return all;
 }
 
 /* --- what the main thread reads ------------------------------------------- */
