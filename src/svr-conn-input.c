@@ -154,6 +154,21 @@ void conn_fail_proxy(struct conn *c, int r)
     conn_free(c);
 }
 
+void conn_proxy_expired(struct conn *c)
+{
+    char peer[ADDR_STRLEN];
+
+    stats_add(c->ctx->stats, proxy_errors, 1);
+    if (LOG_NOTICE <= c->ctx->log->max_level) {
+        peer_name(&c->peer, peer, sizeof peer);
+        /* Not under the bound of message lines, like the other header
+         * errors: only a peer in proxy_from can cause it. */
+        log_peer(c->ctx->log, LOG_NOTICE, peer,
+                 "%s: no whole PROXY header within proxy_timeout, closing", peer);
+    }
+    conn_free(c);
+}
+
 /* The client's address, as the load balancer saw it. */
 static void take_peer(struct conn *c, const struct proxy_header *h)
 {
@@ -208,6 +223,7 @@ bool conn_take_proxy_header(struct conn *c, const char *buf, size_t n)
     }
     take_peer(c, &h);
     c->proxy = 0;
+    tnode_unlink(&c->partial); /* out of ctx->proxy: the handshake is done */
     free(c->hdr);
     c->hdr = NULL;
     c->hdr_len = 0;
