@@ -159,10 +159,9 @@ void conn_proxy_expired(struct conn *c)
     char peer[ADDR_STRLEN];
 
     stats_add(c->ctx->stats, proxy_errors, 1);
-    if (LOG_NOTICE <= c->ctx->log->max_level) {
+    if (LOG_NOTICE <= c->ctx->log->max_level &&
+        log_limit_pass(c->ctx->log, LOG_BOUND_CLIENT_ERRORS, c->ctx->loop->now)) {
         peer_name(&c->peer, peer, sizeof peer);
-        /* Not under the bound of message lines, like the other header
-         * errors: only a peer in proxy_from can cause it. */
         log_peer(c->ctx->log, LOG_NOTICE, peer,
                  "%s: no whole PROXY header within proxy_timeout, closing", peer);
     }
