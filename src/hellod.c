@@ -11,6 +11,7 @@
 #include "svr-listen.h"
 #include "svr-msgid.h"
 #include "svr-options.h"
+#include "svr-reload-cmd.h"
 #include "svr-server.h"
 
 /* [log] messages = yes: at most this many message lines a second, from all
@@ -18,14 +19,11 @@
  * lines in 30 s (more with free disk space): a flood at this bound takes
  * 3,000 of them, and hellod's own lines always find room. */
 #define MESSAGE_LINES_PER_SEC 100
-
-/* Exit statuses, as hellod(8) documents them. */
-enum {
-    EXIT_OK = 0,
-    EXIT_RUNTIME = 1,
-    EXIT_USAGE = 2,
-    EXIT_CONFIG = 78, /* EX_CONFIG of sysexits.h */
-};
+/* The same for the lines about clients refused or closed for what they sent
+ * (busy, proxy_from, a bad PROXY header, a message too long), which a client
+ * can cause once per connection: with the message lines, at most 6,000 lines
+ * in 30 s. */
+#define CLIENT_ERROR_LINES_PER_SEC 100
 
 static int config_failed(const struct logger *log, const struct config_error *err)
 {
@@ -46,7 +44,7 @@ static int listen_failed(const struct logger *log, const struct listen_error *er
 int main(int argc, char **argv)
 {
     struct logger log;
-    struct log_limit message_lines;
+    struct log_limit message_lines, client_errors;
     struct svr_options opts;
     struct config cfg;
     struct config_error cerr;
@@ -58,7 +56,9 @@ int main(int argc, char **argv)
 
     log_open(&log, "hellod", LOG_INFO);
     log_limit_init(&message_lines, "message lines", 1000000, MESSAGE_LINES_PER_SEC);
-    log.limit = &message_lines;
+    log_limit_init(&client_errors, "client error lines", 1000000, CLIENT_ERROR_LINES_PER_SEC);
+    log.limits[LOG_BOUND_MESSAGES] = &message_lines;
+    log.limits[LOG_BOUND_CLIENT_ERRORS] = &client_errors;
 
     if (svr_options_parse(&opts, argc, argv, usage_error, sizeof usage_error) < 0) {
         log_err(&log, "%s (try 'hellod --help')", usage_error);
@@ -72,6 +72,8 @@ int main(int argc, char **argv)
         svr_version(stdout);
         return EXIT_OK;
     }
+    if (opts.action == SVR_RELOAD)
+        return reload_command(&opts, &log);
 
     if (svr_options_load_config(&opts, &cfg, &cerr) < 0)
         return config_failed(&log, &cerr);

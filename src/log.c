@@ -38,7 +38,8 @@ void log_open(struct logger *log, const char *ident, int max_level)
 {
     log->ident = ident;
     log->max_level = max_level;
-    log->limit = NULL;
+    for (int i = 0; i < LOG_BOUNDS; i++)
+        log->limits[i] = NULL;
     if (stderr_is_journal())
         log->sink = LOG_SINK_JOURNAL;
     else if (isatty(STDERR_FILENO))
@@ -115,18 +116,18 @@ void log_limit_init(struct log_limit *l, const char *what, uint64_t interval, un
     l->what = what;
 }
 
-static void say_left_out(const struct logger *log, uint64_t n)
+static void say_left_out(const struct logger *log, const struct log_limit *l, uint64_t n)
 {
     char every[64];
 
-    format_duration(every, sizeof every, log->limit->rl.interval);
+    format_duration(every, sizeof every, l->rl.interval);
     log_notice(log, "%llu %s left out: at most %u are logged per %s", (unsigned long long)n,
-               log->limit->what, log->limit->rl.burst, every);
+               l->what, l->rl.burst, every);
 }
 
-bool log_limit_pass(const struct logger *log, uint64_t now)
+bool log_limit_pass(const struct logger *log, enum log_bound bound, uint64_t now)
 {
-    struct log_limit *l = log->limit;
+    struct log_limit *l = log->limits[bound];
     uint64_t left_out;
     bool pass;
 
@@ -137,20 +138,22 @@ bool log_limit_pass(const struct logger *log, uint64_t now)
     left_out = ratelimit_left_out(&l->rl, now);
     pthread_mutex_unlock(&l->lock);
     if (left_out > 0)
-        say_left_out(log, left_out);
+        say_left_out(log, l, left_out);
     return pass;
 }
 
 void log_limit_flush(const struct logger *log, uint64_t now)
 {
-    struct log_limit *l = log->limit;
-    uint64_t left_out;
+    for (int i = 0; i < LOG_BOUNDS; i++) {
+        struct log_limit *l = log->limits[i];
+        uint64_t left_out;
 
-    if (!l)
-        return;
-    pthread_mutex_lock(&l->lock);
-    left_out = ratelimit_left_out(&l->rl, now);
-    pthread_mutex_unlock(&l->lock);
-    if (left_out > 0)
-        say_left_out(log, left_out);
+        if (!l)
+            continue;
+        pthread_mutex_lock(&l->lock);
+        left_out = ratelimit_left_out(&l->rl, now);
+        pthread_mutex_unlock(&l->lock);
+        if (left_out > 0)
+            say_left_out(log, l, left_out);
+    }
 }

@@ -17,22 +17,30 @@ enum log_sink {
     LOG_SINK_JOURNAL,  /* sd_journal_sendv() with fields of our own */
 };
 
-/* A bound on lines a client can cause at will (one per message it sends),
- * shared by every copy of a logger, so by every thread: past it, lines are
- * left out and one line says how many. The journal's own rate limit is per
- * service: without this, one client's flood would use it up and hide the
- * service's own lines. */
+/* A bound on lines a client can cause at will (one per message it sends, one
+ * per connection it opens), shared by every copy of a logger, so by every
+ * thread: past it, lines are left out and one line says how many. The
+ * journal's own rate limit is per service: without this, one client's flood
+ * would use it up and hide the service's own lines. */
 struct log_limit {
     pthread_mutex_t lock;
     struct ratelimit rl;
     const char *what; /* what is counted, e.g. "message lines" */
 };
 
+/* The kinds of lines a client can cause, each under a bound of its own, so
+ * that a flood of one kind does not hide the lines of the other. */
+enum log_bound {
+    LOG_BOUND_MESSAGES,      /* "message from" lines, with [log] messages = yes */
+    LOG_BOUND_CLIENT_ERRORS, /* a client refused, or closed for what it sent */
+    LOG_BOUNDS,
+};
+
 struct logger {
     const char *ident; /* SYSLOG_IDENTIFIER= and the terminal prefix */
     enum log_sink sink;
-    int max_level;           /* LOG_ERR .. LOG_DEBUG: anything less urgent is dropped */
-    struct log_limit *limit; /* for log_peer_limited(); NULL: no bound */
+    int max_level; /* LOG_ERR .. LOG_DEBUG: anything less urgent is dropped */
+    struct log_limit *limits[LOG_BOUNDS]; /* for log_peer_limited(); NULL: no bound */
 };
 
 /* Extra journal fields of one message; either may be NULL. */
@@ -68,18 +76,19 @@ void log_fields(const struct logger *log, int prio, const struct log_fields *f, 
 
 void log_limit_init(struct log_limit *l, const char *what, uint64_t interval, unsigned burst);
 
-/* May a bounded line go out at now (CLOCK_MONOTONIC µs)? When an interval
- * that left lines out is over, says first how many. */
-bool log_limit_pass(const struct logger *log, uint64_t now);
+/* May a line of that kind go out at now (CLOCK_MONOTONIC µs)? When an
+ * interval that left lines out is over, says first how many. */
+bool log_limit_pass(const struct logger *log, enum log_bound bound, uint64_t now);
 
-/* Says how many bounded lines were left out in the intervals over by now:
- * for a timer, so that the count comes also when the flood ends. */
+/* Says how many bounded lines of each kind were left out in the intervals
+ * over by now: for a timer, so that the count comes also when the flood ends. */
 void log_limit_flush(const struct logger *log, uint64_t now);
 
-/* log_peer() under log->limit: for lines a client can make hellod write. */
-#define log_peer_limited(log, now, prio, peer_str, ...)                                            \
+/* log_peer() under log->limits[bound]: for lines a client can make hellod
+ * write. Nothing is formatted, nor counted, at a level that is off. */
+#define log_peer_limited(log, bound, now, prio, peer_str, ...)                                     \
     do {                                                                                           \
-        if ((prio) <= (log)->max_level && log_limit_pass((log), (now)))                            \
+        if ((prio) <= (log)->max_level && log_limit_pass((log), (bound), (now)))                   \
             log_fields((log), (prio), (&(const struct log_fields){.peer = (peer_str)}),            \
                        __VA_ARGS__);                                                               \
     } while (0)

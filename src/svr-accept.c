@@ -27,7 +27,8 @@ static void refuse_busy(struct conn_ctx *ctx, int fd, const union peer *peer)
         (void)!recv(fd, ctx->rbuf, ctx->rbuf_size, MSG_DONTWAIT); /* none sent yet is fine */
     }
     close(fd);
-    if (LOG_NOTICE <= ctx->log->max_level) {
+    if (LOG_NOTICE <= ctx->log->max_level &&
+        log_limit_pass(ctx->log, LOG_BOUND_CLIENT_ERRORS, ctx->loop->now)) {
         peer_name(peer, name, sizeof name);
         log_peer(ctx->log, LOG_NOTICE, name, "%s: server busy, refused", name);
     }
@@ -52,7 +53,8 @@ static void refuse_untrusted(struct conn_ctx *ctx, int fd, const union peer *pee
 
     stats_add(ctx->stats, proxy_errors, 1);
     close(fd);
-    if (LOG_NOTICE <= ctx->log->max_level) {
+    if (LOG_NOTICE <= ctx->log->max_level &&
+        log_limit_pass(ctx->log, LOG_BOUND_CLIENT_ERRORS, ctx->loop->now)) {
         peer_name(peer, name, sizeof name);
         log_peer(ctx->log, LOG_NOTICE, name, "%s: not in proxy_from, closed", name);
     }

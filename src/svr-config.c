@@ -77,6 +77,8 @@ static const struct key {
      NULL},
     {"server", "proxy_protocol", KEY_PROXY, offsetof(struct config, proxy_protocol), 0, 0, NULL},
     {"server", "proxy_from", KEY_LIST, offsetof(struct config, proxy_from), 0, 0, &proxy_from_key},
+    {"server", "proxy_timeout", KEY_DURATION, offsetof(struct config, proxy_timeout), 0,
+     DURATION_MAX, NULL},
     {"log", "level", KEY_LOG_LEVEL, offsetof(struct config, log_level), 0, 0, NULL},
     {"log", "messages", KEY_BOOL, offsetof(struct config, log_messages), 0, 0, NULL},
     {"metrics", "listen", KEY_LIST, offsetof(struct config, metrics_listen.a), 0, 0,
@@ -93,6 +95,7 @@ void config_defaults(struct config *cfg)
         .max_message = 1024,
         .idle_timeout = 60 * USEC_PER_SEC,
         .message_timeout = 100 * USEC_PER_MSEC,
+        .proxy_timeout = 10 * USEC_PER_SEC,
         .backlog = 128,
         .log_level = LOG_INFO,
         .log_messages = false,
@@ -505,13 +508,14 @@ static void print_list(FILE *out, const char *name, const struct list_type *t, c
 
 void config_print(const struct config *cfg, FILE *out)
 {
-    char idle[64], msg[64], exit_idle[64];
+    char idle[64], msg[64], exit_idle[64], proxy[64];
 
     fprintf(out, "[server]\n");
     print_list(out, "listen", &addr_list, cfg->listen.a, cfg->listen.n);
     format_duration(idle, sizeof idle, cfg->idle_timeout);
     format_duration(msg, sizeof msg, cfg->message_timeout);
     format_duration(exit_idle, sizeof exit_idle, cfg->exit_on_idle);
+    format_duration(proxy, sizeof proxy, cfg->proxy_timeout);
     fprintf(out,
             "greeting = %s\nmax_connections = %u\nmax_message = %u\nidle_timeout = %s\n"
             "message_timeout = %s\nbacklog = %u\nexit_on_idle = %s\nworkers = %u\n"
@@ -520,6 +524,7 @@ void config_print(const struct config *cfg, FILE *out)
             exit_idle, cfg->workers, proxy_mode_name(cfg->proxy_protocol));
     if (cfg->n_proxy_from > 0) /* none: no key stands for an empty list */
         print_list(out, "proxy_from", &cidr_list, cfg->proxy_from, cfg->n_proxy_from);
+    fprintf(out, "proxy_timeout = %s\n", proxy);
     fprintf(out, "\n[log]\nlevel = %s\nmessages = %s\n", log_level_name(cfg->log_level),
             cfg->log_messages ? "yes" : "no");
     if (cfg->metrics_listen.n > 0) { /* off otherwise */

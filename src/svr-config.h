@@ -28,6 +28,7 @@ struct config {
     uint32_t max_message;     /* bytes, without the CR LF */
     uint64_t idle_timeout;    /* µs, 0 = never */
     uint64_t message_timeout; /* µs, 0 = never */
+    uint64_t proxy_timeout;   /* µs from accept to a whole PROXY header; 0 = no own bound */
     uint32_t backlog;
     uint64_t exit_on_idle;   /* µs, 0 = never; only when socket-activated */
     uint32_t workers;        /* threads; 0 = one per CPU hellod may run on */

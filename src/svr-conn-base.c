@@ -17,6 +17,7 @@ void conn_ctx_init(struct conn_ctx *ctx)
     tlist_init(&ctx->partial);
     tlist_init(&ctx->linger);
     tlist_init(&ctx->quiet);
+    tlist_init(&ctx->proxy);
     ctx->n_conns = 0;
     ctx->deadline = UINT64_MAX;
 }

@@ -245,6 +245,11 @@ int conn_restore(struct conn_ctx *ctx, int fd, const struct handover_state *s, b
         conn_touch(ctx, &ctx->idle, &c->idle, ctx->cfg->idle_timeout);
     if (c->state == CONN_OPEN && frame_pending(&c->framer))
         conn_touch(ctx, &ctx->partial, &c->partial, ctx->cfg->message_timeout);
+    if (c->proxy && ctx->cfg->proxy_timeout > 0) { /* the header's own bound, as at accept */
+        uint64_t at = ctx->loop->now + ctx->cfg->proxy_timeout;
+        tlist_insert_by(&ctx->proxy, &c->partial, at);
+        ctx->deadline = at < ctx->deadline ? at : ctx->deadline;
+    }
     conn_watch(c, fd);
     return 0;
 }

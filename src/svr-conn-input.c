@@ -36,8 +36,8 @@ static void log_message(struct conn *c, const struct frame_msg *m)
         n = m->len;
     escape_bytes(escaped, sizeof escaped, text, n);
     peer_name(&c->peer, peer, sizeof peer);
-    log_peer_limited(c->ctx->log, c->ctx->loop->now, LOG_INFO, peer, "message from %s: \"%s%s\"",
-                     peer, escaped, m->len > n ? "..." : "");
+    log_peer_limited(c->ctx->log, LOG_BOUND_MESSAGES, c->ctx->loop->now, LOG_INFO, peer,
+                     "message from %s: \"%s%s\"", peer, escaped, m->len > n ? "..." : "");
 }
 
 /* Keeps the first bytes of an unfinished message, for its log line. */
@@ -77,7 +77,9 @@ static void fail_too_long(struct conn *c)
     c->state = CONN_FAILED;
     stats_add(c->ctx->stats, too_long, 1);
     tnode_unlink(&c->partial);
-    conn_log(c, LOG_NOTICE, "message too long, closing");
+    if (LOG_NOTICE <= c->ctx->log->max_level &&
+        log_limit_pass(c->ctx->log, LOG_BOUND_CLIENT_ERRORS, c->ctx->loop->now))
+        conn_log(c, LOG_NOTICE, "message too long, closing");
 }
 
 /* Frames what was read: each whole message owes a reply. Only a whole
@@ -144,9 +146,24 @@ void conn_fail_proxy(struct conn *c, int r)
     char peer[ADDR_STRLEN];
 
     stats_add(c->ctx->stats, proxy_errors, 1);
-    if (LOG_NOTICE <= c->ctx->log->max_level) {
+    if (LOG_NOTICE <= c->ctx->log->max_level &&
+        log_limit_pass(c->ctx->log, LOG_BOUND_CLIENT_ERRORS, c->ctx->loop->now)) {
         peer_name(&c->peer, peer, sizeof peer);
         log_peer(c->ctx->log, LOG_NOTICE, peer, "%s: %s, closing", peer, proxy_strerror(r));
+    }
+    conn_free(c);
+}
+
+void conn_proxy_expired(struct conn *c)
+{
+    char peer[ADDR_STRLEN];
+
+    stats_add(c->ctx->stats, proxy_errors, 1);
+    if (LOG_NOTICE <= c->ctx->log->max_level &&
+        log_limit_pass(c->ctx->log, LOG_BOUND_CLIENT_ERRORS, c->ctx->loop->now)) {
+        peer_name(&c->peer, peer, sizeof peer);
+        log_peer(c->ctx->log, LOG_NOTICE, peer,
+                 "%s: no whole PROXY header within proxy_timeout, closing", peer);
     }
     conn_free(c);
 }
@@ -205,6 +222,7 @@ bool conn_take_proxy_header(struct conn *c, const char *buf, size_t n)
     }
     take_peer(c, &h);
     c->proxy = 0;
+    tnode_unlink(&c->partial); /* out of ctx->proxy: the handshake is done */
     free(c->hdr);
     c->hdr = NULL;
     c->hdr_len = 0;

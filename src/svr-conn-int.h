@@ -29,7 +29,8 @@ struct conn {
     struct conn_ctx *ctx;
     struct watch watch;   /* the descriptor, in the owner's loop */
     struct tnode idle;    /* in ctx->idle; in ctx->quiet or ctx->linger at the end */
-    struct tnode partial; /* in ctx->partial while a message is unfinished */
+    struct tnode partial; /* in ctx->partial while a message is unfinished; in
+                           * ctx->proxy, by deadline, while the header is awaited */
     struct owed owed;     /* replies owed, in the greetings they were answered in */
     struct framer framer;
     uint8_t state;
@@ -89,5 +90,7 @@ void conn_flush_partial(struct conn *c);
 /* A bad or missing PROXY header (r: proxy_parse()'s error, 0: it never came
  * whole): counted, logged, closed. */
 void conn_fail_proxy(struct conn *c, int r);
+/* proxy_timeout came before the whole header: counted, logged, closed. */
+void conn_proxy_expired(struct conn *c);
 
 #endif

@@ -285,6 +285,13 @@ int conn_open(struct conn_ctx *ctx, int fd, const union peer *peer)
     c->ctx = ctx;
     c->peer = *peer;
     c->proxy = (uint8_t)ctx->cfg->proxy_protocol;
+    if (c->proxy && ctx->cfg->proxy_timeout > 0) {
+        /* The header's own bound, as in force now (a handshake, so whatever
+         * idle_timeout is): its deadline goes with the connection. */
+        uint64_t at = ctx->loop->now + ctx->cfg->proxy_timeout;
+        tlist_insert_by(&ctx->proxy, &c->partial, at);
+        ctx->deadline = at < ctx->deadline ? at : ctx->deadline;
+    }
     ctx->n_conns++;
     stats_set(ctx->stats, connections_open, ctx->n_conns);
     stats_add(ctx->stats, connections_total, 1);
@@ -376,11 +383,14 @@ uint64_t conn_expire(struct conn_ctx *ctx, uint64_t now)
     }
     while (deadline(&ctx->linger, NET_LINGER_USEC) <= now)
         conn_free(conn_of(tlist_first(&ctx->linger), idle));
+    while (!tlist_empty(&ctx->proxy) && tlist_first(&ctx->proxy)->since <= now)
+        conn_proxy_expired(conn_of(tlist_first(&ctx->proxy), partial));
 
-    return min_u64(
-        min_u64(deadline(&ctx->idle, cfg->idle_timeout),
-                deadline(&ctx->partial, cfg->message_timeout)),
-        min_u64(deadline(&ctx->linger, NET_LINGER_USEC), deadline(&ctx->quiet, STOP_QUIET_USEC)));
+    return min_u64(min_u64(min_u64(deadline(&ctx->idle, cfg->idle_timeout),
+                                   deadline(&ctx->partial, cfg->message_timeout)),
+                           min_u64(deadline(&ctx->linger, NET_LINGER_USEC),
+                                   deadline(&ctx->quiet, STOP_QUIET_USEC))),
+                   tlist_empty(&ctx->proxy) ? UINT64_MAX : tlist_first(&ctx->proxy)->since);
 }
 
 /* Stopping: each open connection is read on until its client has been

@@ -48,6 +48,7 @@ struct conn_ctx {
     struct tlist partial; /* connections with an unfinished message */
     struct tlist linger;  /* closing connections, reading what is left */
     struct tlist quiet;   /* at a stop: open ones, until their client is quiet */
+    struct tlist proxy;   /* awaiting their PROXY header, by deadline (tlist_insert_by) */
     unsigned n_conns;     /* open (and lingering) connections */
     /* "My deadline moved": the first deadline of the lists, or sooner
      * (CLOCK_MONOTONIC µs). Connections only ever bring it forward; the

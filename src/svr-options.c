@@ -5,17 +5,21 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+
+#include "parse.h"
 #include <string.h>
 
 #define DEFAULT_CONFIG SYSCONFDIR "/hellod.conf"
 
-enum { OPT_LOG_LEVEL = 256 };
+enum { OPT_LOG_LEVEL = 256, OPT_RELOAD };
 
 static const struct option long_options[] = {
     {"config", required_argument, NULL, 'c'},
     {"check-config", no_argument, NULL, 't'},
     {"listen", required_argument, NULL, 'l'},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"reload", required_argument, NULL, OPT_RELOAD},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {0},
@@ -31,6 +35,17 @@ static int add_listen(struct svr_options *o, const char *addr, char *err, size_t
     }
     snprintf(o->listen + len, sizeof o->listen - len, "%s%s", len ? " " : "", addr);
     return 0;
+}
+
+/* A PID: a number above 0 (0 and -1 would signal many processes at once). */
+static int parse_pid(const char *s, pid_t *pid)
+{
+    uint64_t v;
+    int r = parse_uint(s, 1, INT_MAX, &v);
+
+    if (r == 0)
+        *pid = (pid_t)v;
+    return r;
 }
 
 int svr_options_parse(struct svr_options *o, int argc, char **argv, char *err, size_t errsize)
@@ -55,6 +70,13 @@ int svr_options_parse(struct svr_options *o, int argc, char **argv, char *err, s
             break;
         case OPT_LOG_LEVEL:
             o->log_level = optarg;
+            break;
+        case OPT_RELOAD:
+            if (parse_pid(optarg, &o->reload_pid) < 0) {
+                snprintf(err, errsize, "--reload needs a process ID, not '%s'", optarg);
+                return -EINVAL;
+            }
+            o->action = SVR_RELOAD;
             break;
         case 'h':
             o->action = SVR_HELP;
@@ -117,13 +139,16 @@ void svr_usage(FILE *out)
             "\n"
             "  -c, --config=FILE      read FILE instead of %s\n"
             "  -t, --check-config     check the configuration, print it as in effect, exit\n"
+            "      --reload=PID       check the configuration as -t does, then have the\n"
+            "                         hellod of PID reload it; exit once it is in force\n"
             "  -l, --listen=ADDR      listen on ADDR; repeatable; replaces the config's list\n"
             "      --log-level=LEVEL  err, warning, notice, info or debug\n"
             "  -h, --help             print this help and exit\n"
             "  -V, --version          print the version and exit\n"
             "\n"
             "ADDR is PORT, HOST:PORT, [IPV6]:PORT or /path/of/unix.socket.\n"
-            "Exit status: 0 stopped cleanly, 1 runtime failure, 2 bad usage,\n"
+            "Exit status: 0 stopped cleanly (--reload: reloaded), 1 runtime failure\n"
+            "(--reload: not reloaded), 2 bad usage (--reload: no such process),\n"
             "78 configuration error. See hellod(8) and hellod.conf(5).\n",
             DEFAULT_CONFIG);
 }

@@ -6,10 +6,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "svr-config.h"
 
-enum svr_action { SVR_RUN, SVR_CHECK_CONFIG, SVR_HELP, SVR_VERSION };
+enum svr_action { SVR_RUN, SVR_CHECK_CONFIG, SVR_RELOAD, SVR_HELP, SVR_VERSION };
+
+/* Exit statuses, as hellod(8) documents them. */
+enum {
+    EXIT_OK = 0,
+    EXIT_RUNTIME = 1,
+    EXIT_USAGE = 2,
+    EXIT_CONFIG = 78, /* EX_CONFIG of sysexits.h */
+};
 
 struct svr_options {
     enum svr_action action;
@@ -17,6 +26,7 @@ struct svr_options {
     bool config_given;       /* -c: then the file must exist */
     char listen[1024];       /* -l ADDR..., joined by spaces; "" when none */
     const char *log_level;   /* --log-level, or NULL */
+    pid_t reload_pid;        /* --reload=PID (SVR_RELOAD): the hellod to reload */
 };
 
 /* 0, or -EINVAL with a message for the user in err (for exit status 2). */

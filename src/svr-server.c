@@ -23,18 +23,18 @@
 #include "loop.h"
 #include "notify.h"
 #include "parse.h"
+#include "reload-request.h"
 #include "svr-adopt.h"
 #include "svr-handover.h"
+#include "svr-idle.h"
 #include "svr-metrics.h"
 #include "svr-stopkind.h"
 #include "svr-msgid.h"
+#include "svr-reload.h"
 #include "svr-worker.h"
 
 #define STATUS_INTERVAL (1 * 1000000ULL)
 #define LOG_LIMIT_FLUSH (1 * 1000000ULL)
-/* A reload that changes the listeners waits this long for every worker to
- * let go of the old ones before they are closed. */
-#define ACK_WAIT_SEC 2
 
 /* The figures of all workers together, as STATUS= shows them. */
 struct totals {
@@ -55,14 +55,14 @@ struct server {
     unsigned n_done;         /* workers whose loop has ended */
     sd_event_source *done_src;
     sd_event_source *status_timer; /* the STATUS= line, once a second */
-    sd_event_source *idle_exit;    /* exit_on_idle's check */
+    struct idle *idle;             /* exit_on_idle (svr-idle.h) */
     sd_event_source *watchdog;     /* WATCHDOG=1 while every worker ticks */
     uint64_t watchdog_usec;
     uint64_t heartbeats[CONFIG_WORKERS_MAX];
     struct notifier notifier; /* READY=, STATUS=, WATCHDOG=: open from the start */
     bool notify;              /* $NOTIFY_SOCKET is set */
     bool stopping;
-    bool listen_change_logged;   /* "listen ... ignored" is said once */
+    struct reload_ctx reload;    /* what a reload reads and changes: svr-reload.h */
     struct totals status;        /* the figures last sent in STATUS=, to send only what changed */
     struct handover handover;    /* a stop hands the connections to the fd store */
     struct adopt_result adopted; /* what the start took over from the hellod before */
@@ -149,33 +149,11 @@ static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata)
 
 /* --- exit on idle --------------------------------------------------------- */
 
-/* exit_on_idle applies to a server the service manager started for its
- * sockets (Accept=no): the sockets stay with it, and it starts hellod again
- * on the next connection, so exiting loses nobody. */
-static bool exits_on_idle(const struct server *srv)
-{
-    return srv->cfg.exit_on_idle > 0 && srv->listeners.activated && srv->listeners.n > 0;
-}
-
-static int on_idle_exit(sd_event_source *s, uint64_t usec, void *userdata)
+/* Idle for sure (svr-idle.h): the same stop as SIGTERM's. */
+static void on_idle(void *userdata)
 {
     struct server *srv = userdata;
-    uint64_t since = 0;
-    char idle[64];
 
-    if (!exits_on_idle(srv) || srv->stopping)
-        return sd_event_source_set_enabled(s, SD_EVENT_OFF);
-    for (unsigned i = 0; i < srv->n_workers; i++) {
-        uint64_t t = worker_idle_since(srv->workers[i]);
-        if (stats_get(worker_stats(srv->workers[i]), connections_open) > 0)
-            t = usec; /* busy: look again a whole period on */
-        since = t > since ? t : since;
-    }
-    if (usec < since + srv->cfg.exit_on_idle)
-        return sd_event_source_set_time(s, since + srv->cfg.exit_on_idle);
-    format_duration(idle, sizeof idle, srv->cfg.exit_on_idle);
-    log_msgid(&srv->log, LOG_INFO, MSGID_IDLE_EXIT,
-              "no connection for %s, exiting; the service manager keeps the sockets", idle);
     srv->stopping = true;
     /* Exiting by ourselves ends the unit, and the store with it: a client
      * that came just now is answered, not handed over. */
@@ -183,46 +161,14 @@ static int on_idle_exit(sd_event_source *s, uint64_t usec, void *userdata)
     send_status(srv, "STOPPING=1\n");
     for (unsigned i = 0; i < srv->n_workers; i++)
         worker_post(srv->workers[i], MAIL_STOP, NULL);
-    return sd_event_source_set_enabled(s, SD_EVENT_OFF);
 }
 
-/* Sets the check a whole exit_on_idle from now, or turns it off; the
- * only failure is sd-event's out of memory, which leaves hellod running. */
 static void arm_idle_exit(struct server *srv)
 {
-    uint64_t now;
-    int r;
-
-    if (!exits_on_idle(srv))
-        r = sd_event_source_set_enabled(srv->idle_exit, SD_EVENT_OFF);
-    else if ((r = sd_event_now(srv->event, CLOCK_MONOTONIC, &now)) >= 0 &&
-             (r = sd_event_source_set_time(srv->idle_exit, now + srv->cfg.exit_on_idle)) >= 0)
-        r = sd_event_source_set_enabled(srv->idle_exit, SD_EVENT_ON);
-    if (r < 0)
-        log_warn(&srv->log, "cannot set the exit_on_idle check: %s", strerror(-r));
+    idle_arm(srv->idle, srv->cfg.exit_on_idle);
 }
 
 /* --- stop ----------------------------------------------------------------- */
-
-/* Posts mail to every worker and waits (ACK_WAIT_SEC at most) until each has
- * let go of the listeners it watched; then the old sockets may be closed. */
-static void post_and_wait(struct server *srv, unsigned mail)
-{
-    struct timespec until;
-
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += ACK_WAIT_SEC;
-    pthread_mutex_lock(&srv->shared.lock);
-    srv->shared.acks = 0;
-    pthread_mutex_unlock(&srv->shared.lock);
-    for (unsigned i = 0; i < srv->n_workers; i++)
-        worker_post(srv->workers[i], mail, NULL);
-    pthread_mutex_lock(&srv->shared.lock);
-    while (srv->shared.acks < srv->n_workers)
-        if (pthread_cond_timedwait(&srv->shared.acked, &srv->shared.lock, &until) == ETIMEDOUT)
-            break;
-    pthread_mutex_unlock(&srv->shared.lock);
-}
 
 /* A restart keeps the descriptor store for the next hellod: hand the
  * connections over. A stop empties it: answer them and close, as ever. A
@@ -277,85 +223,28 @@ static int on_worker_done(sd_event_source *s, int fd, uint32_t revents, void *us
 
 /* --- reload --------------------------------------------------------------- */
 
-/* Binds what a new `listen` adds and closes what it drops, and puts a new
- * backlog in force on the ones it keeps; passed sockets cannot change, which
- * is said once. */
-static int apply_listen(struct server *srv, const struct config *next)
-{
-    struct listeners *dropped;
-    struct listen_error err;
-    int r;
-
-    if ((addr_list_equal(&srv->cfg.listen, &next->listen) && next->backlog == srv->cfg.backlog) ||
-        srv->listeners.conn_fd >= 0)
-        return 0;
-    if (srv->listeners.activated) { /* and their backlog is the socket unit's Backlog= */
-        if (!srv->listen_change_logged && !addr_list_equal(&srv->cfg.listen, &next->listen)) {
-            log_notice(&srv->log, "listen = ... changed: ignored, the sockets come from the "
-                                  "service manager");
-            srv->listen_change_logged = true;
-        }
-        return 0;
-    }
-    dropped = malloc(sizeof *dropped);
-    if (!dropped)
-        return -ENOMEM;
-    pthread_mutex_lock(&srv->shared.lock);
-    r = listeners_update(&srv->listeners, next, dropped, &err);
-    pthread_mutex_unlock(&srv->shared.lock);
-    if (r < 0) {
-        log_err(&srv->log, "cannot listen on %s: %s", err.addr, err.what ? err.what : strerror(-r));
-    } else {
-        post_and_wait(srv, MAIL_LISTENERS);
-        listeners_close(dropped);
-        for (unsigned i = 0; i < srv->listeners.n; i++)
-            log_info(&srv->log, "listening on %s", srv->listeners.l[i].name);
-    }
-    free(dropped);
-    return r;
-}
-
-/* SIGHUP: read the configuration again and put it in force, for new and open
- * connections alike, or keep the running one whole. */
+/* SIGHUP, from kill(1), systemd 253's Type=notify-reload, or hellod
+ * --reload (ExecReload=), which waits for the answer: svr-reload.c puts the
+ * configuration in force in every worker before READY=1 and the answer. */
 static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
     struct server *srv = userdata;
-    struct config next;
-    struct config_error err;
-    char msg[1024];
     uint64_t now;
-    int r;
+    int r = -ESHUTDOWN;
 
-    if (srv->stopping)
-        return 0;
-    sd_event_now(srv->event, CLOCK_MONOTONIC, &now);
-    /* MONOTONIC_USEC= lets systemd 253+ (Type=notify-reload) match this reload. */
-    notifier_sendf(&srv->notifier, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)now);
-    r = svr_options_load_config(srv->opts, &next, &err);
-    if (r < 0) {
-        config_error_format(&err, msg, sizeof msg);
-        log_msgid(&srv->log, LOG_ERR, MSGID_RELOAD_FAILED,
-                  "reload failed, keeping the running configuration: %s", msg);
-    } else if ((r = apply_listen(srv, &next)) < 0) {
-        log_msgid(&srv->log, LOG_ERR, MSGID_RELOAD_FAILED,
-                  "reload failed, keeping the running configuration: %s", strerror(-r));
-    } else {
-        if (next.workers != srv->cfg.workers)
-            log_notice(&srv->log, "workers = ... changed: takes effect at the next start");
-        if (!addr_list_equal(&next.metrics_listen, &srv->cfg.metrics_listen))
-            log_notice(&srv->log, "[metrics] listen = ... changed: takes effect at the next start");
-        /* Not in force until then: the running values stay what the next
-         * reload compares with. */
-        next.workers = srv->cfg.workers;
-        next.metrics_listen = srv->cfg.metrics_listen;
-        srv->cfg = next;
-        srv->log.max_level = next.log_level;
-        for (unsigned i = 0; i < srv->n_workers; i++)
-            worker_post(srv->workers[i], MAIL_CONFIG, &next);
-        arm_idle_exit(srv);
-        log_msgid(&srv->log, LOG_INFO, MSGID_RELOADED, "reloaded %s", srv->opts->config_path);
+    if (!srv->stopping) {
+        sd_event_now(srv->event, CLOCK_MONOTONIC, &now);
+        /* MONOTONIC_USEC= lets systemd 253+ (Type=notify-reload) match this reload. */
+        notifier_sendf(&srv->notifier, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)now);
+        r = reload_run(&srv->reload, srv->workers, srv->n_workers);
+        if (r >= 0)
+            arm_idle_exit(srv);
+        send_status(srv, "READY=1\n");
     }
-    send_status(srv, "READY=1\n");
+    r = reload_answer(si, r);
+    if (r < 0)
+        log_warn(&srv->log, "cannot answer the reload's sender (PID %u): %s", si->ssi_pid,
+                 strerror(-r));
     return 0;
 }
 
@@ -407,7 +296,15 @@ static int on_log_limit(sd_event_source *s, uint64_t usec, void *userdata)
 
 static int add_timers(struct server *srv)
 {
-    int r = add_timer(srv, &srv->idle_exit, 0, on_idle_exit, SD_EVENT_OFF);
+    struct idle_ctx idle = {.event = srv->event,
+                            .log = &srv->log,
+                            .shared = &srv->shared,
+                            .workers = srv->workers,
+                            .listeners = &srv->listeners,
+                            .stopping = &srv->stopping,
+                            .exit = on_idle,
+                            .userdata = srv};
+    int r = idle_new(&srv->idle, &idle);
 
     if (r >= 0)
         r = sd_event_add_time_relative(srv->event, NULL, CLOCK_MONOTONIC, LOG_LIMIT_FLUSH, 1000,
@@ -479,6 +376,11 @@ int server_new(struct server **out, const struct config *cfg, const struct svr_o
     srv->cfg = *cfg;
     srv->opts = opts;
     srv->listeners.conn_fd = -1;
+    srv->reload = (struct reload_ctx){.cfg = &srv->cfg,
+                                      .log = &srv->log,
+                                      .opts = opts,
+                                      .listeners = &srv->listeners,
+                                      .shared = &srv->shared};
     r = notifier_open(&srv->notifier);
     if (r < 0)
         log_warn(log, "cannot open the notify socket $NOTIFY_SOCKET: %s", strerror(-r));
@@ -624,7 +526,7 @@ struct server *server_free(struct server *srv)
         close(srv->listeners.conn_fd);
     sd_event_source_disable_unref(srv->done_src);
     sd_event_source_disable_unref(srv->status_timer);
-    sd_event_source_disable_unref(srv->idle_exit);
+    idle_free(srv->idle);
     sd_event_source_disable_unref(srv->watchdog);
     sd_event_unref(srv->event);
     notifier_close(&srv->notifier);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "loop.h"
@@ -54,6 +55,7 @@ struct worker {
     bool quit;             /* the loop ends after this wakeup */
     bool inetd;            /* serving one passed connection, then done */
     bool accept_paused;    /* out of descriptors: see pause_accepting() */
+    bool held;             /* MAIL_HOLD: not accepting until MAIL_LISTENERS */
     uint64_t pause_logged; /* when that was last said */
     struct stats stats;
     _Atomic uint64_t idle_since; /* when open last fell to 0 (CLOCK_MONOTONIC µs) */
@@ -64,6 +66,7 @@ struct worker {
     int mail_fd;            /* an eventfd: the main thread's knock */
     unsigned mail;          /* enum worker_mail bits, under mail_lock */
     struct config mail_cfg; /* under mail_lock */
+    uint64_t mail_gen;      /* the shared config_gen of mail_cfg, under mail_lock */
 
     char rbuf[WORKER_READ_BUF];
 };
@@ -115,7 +118,7 @@ static void resume_accepting(struct worker *w)
 {
     w->accept_paused = false;
     w->pause_until = NEVER;
-    if (w->stopping)
+    if (w->stopping || w->held)
         return;
     pthread_mutex_lock(&w->shared->lock);
     watch_listeners(w);
@@ -267,13 +270,34 @@ static int apply_config(struct worker *w, const struct config *cfg)
     return 0;
 }
 
-static void rewatch_listeners(struct worker *w)
+/* Says the configuration of generation gen is in force here (or, r < 0,
+ * is not): a reload is over when every worker has said so. A late ack of an
+ * earlier generation counts for nothing. */
+static void ack_config(struct worker *w, uint64_t gen, int r)
+{
+    struct worker_shared *sh = w->shared;
+
+    pthread_mutex_lock(&sh->lock);
+    if (gen == sh->config_gen) {
+        sh->config_acks++;
+        if (r < 0 && sh->config_error == 0)
+            sh->config_error = r;
+        pthread_cond_signal(&sh->acked);
+    }
+    pthread_mutex_unlock(&sh->lock);
+}
+
+/* MAIL_LISTENERS watches them again (after a reload, or a hold); MAIL_HOLD
+ * lets go of them. The ack comes after this wakeup's accepts, so that the
+ * main thread then sees every connection taken among the counters. */
+static void rewatch_listeners(struct worker *w, bool hold)
 {
     struct worker_shared *sh = w->shared;
 
     unwatch_listeners(w);
+    w->held = hold;
     pthread_mutex_lock(&sh->lock);
-    if (!w->accept_paused)
+    if (!w->accept_paused && !hold)
         watch_listeners(w);
     sh->acks++;
     pthread_cond_signal(&sh->acked);
@@ -293,19 +317,29 @@ static void on_mail(struct watch *watch, uint32_t events)
 static void read_mail(struct worker *w)
 {
     struct config cfg;
+    uint64_t gen = 0;
     unsigned mail;
+    int r;
 
     pthread_mutex_lock(&w->mail_lock);
     mail = w->mail;
     w->mail = 0;
-    if (mail & MAIL_CONFIG)
+    if (mail & MAIL_CONFIG) {
         cfg = w->mail_cfg;
+        gen = w->mail_gen;
+    }
     pthread_mutex_unlock(&w->mail_lock);
 
-    if ((mail & MAIL_CONFIG) && apply_config(w, &cfg) < 0)
-        log_err(&w->log, "out of memory: the new greeting is not in force");
+    if (mail & MAIL_CONFIG) {
+        r = apply_config(w, &cfg);
+        if (r < 0)
+            log_err(&w->log, "out of memory: the new greeting is not in force");
+        ack_config(w, gen, r);
+    }
+    if (mail & MAIL_HOLD) /* acked even when stopping: it accepts no more either way */
+        rewatch_listeners(w, true);
     if ((mail & MAIL_LISTENERS) && !w->stopping)
-        rewatch_listeners(w);
+        rewatch_listeners(w, false);
     if (mail & MAIL_STOP)
         worker_stop(w);
 }
@@ -314,10 +348,37 @@ void worker_post(struct worker *w, unsigned mail, const struct config *cfg)
 {
     pthread_mutex_lock(&w->mail_lock);
     w->mail |= mail;
-    if (mail & MAIL_CONFIG)
+    if (mail & MAIL_CONFIG) {
         w->mail_cfg = *cfg;
+        w->mail_gen = w->shared->config_gen; /* written by this (the main) thread only */
+    }
     pthread_mutex_unlock(&w->mail_lock);
     (void)!eventfd_write(w->mail_fd, 1); /* fails only when 2^64-2 knocks are unread */
+}
+
+bool worker_post_all(struct worker *const *workers, unsigned n, unsigned mail, unsigned wait_sec)
+{
+    struct worker_shared *sh;
+    struct timespec until;
+    bool all;
+
+    if (n == 0)
+        return true;
+    sh = workers[0]->shared;
+    clock_gettime(CLOCK_REALTIME, &until); /* the condvar's clock */
+    until.tv_sec += wait_sec;
+    pthread_mutex_lock(&sh->lock);
+    sh->acks = 0;
+    pthread_mutex_unlock(&sh->lock);
+    for (unsigned i = 0; i < n; i++)
+        worker_post(workers[i], mail, NULL);
+    pthread_mutex_lock(&sh->lock);
+    while (sh->acks < n)
+        if (pthread_cond_timedwait(&sh->acked, &sh->lock, &until) == ETIMEDOUT)
+            break;
+    all = sh->acks >= n;
+    pthread_mutex_unlock(&sh->lock);
+    return all;
 }
 
 /* --- what the main thread reads ------------------------------------------- */

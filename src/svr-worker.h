@@ -22,7 +22,10 @@
 struct worker_shared {
     pthread_mutex_t lock;        /* guards the fields up to slots */
     pthread_cond_t acked;        /* signalled when acks goes up */
-    unsigned acks;               /* workers that took new listeners (MAIL_LISTENERS) */
+    unsigned acks;               /* workers that took the mail MAIL_LISTENERS or MAIL_HOLD */
+    uint64_t config_gen;         /* the last MAIL_CONFIG posted; the main thread counts */
+    unsigned config_acks;        /* workers that put config_gen in force */
+    int config_error;            /* the first -errno of one that could not, or 0 */
     unsigned stopped;            /* workers past their stop's last accepting */
     struct listeners *listeners; /* read when told to (MAIL_LISTENERS) */
     unsigned n_workers;
@@ -32,9 +35,10 @@ struct worker_shared {
 };
 
 enum worker_mail {
-    MAIL_CONFIG = 1 << 0,    /* put the config posted in force */
+    MAIL_CONFIG = 1 << 0,    /* put the config posted in force, then ack (config_acks) */
     MAIL_LISTENERS = 1 << 1, /* watch the shared listeners again, then ack */
     MAIL_STOP = 1 << 2,      /* stop accepting, answer what is owed, end the thread */
+    MAIL_HOLD = 1 << 3,      /* stop watching the listeners until MAIL_LISTENERS, then ack */
 };
 
 struct worker;
@@ -57,6 +61,10 @@ struct worker *worker_free(struct worker *w);
 
 /* From the main thread: cfg is read for MAIL_CONFIG only. */
 void worker_post(struct worker *w, unsigned mail, const struct config *cfg);
+/* Posts mail (MAIL_LISTENERS or MAIL_HOLD: the ones acked in
+ * worker_shared.acks) to each of the n workers, and waits wait_sec at most
+ * for every one to ack it: true if all did. */
+bool worker_post_all(struct worker *const *workers, unsigned n, unsigned mail, unsigned wait_sec);
 
 /* What the main thread reads of a running worker (relaxed atomics). */
 const struct stats *worker_stats(const struct worker *w);

@@ -53,6 +53,24 @@ static inline void tlist_touch(struct tlist *l, struct tnode *n, uint64_t now)
     l->head.prev = n;
 }
 
+/* Inserts n, which is in no list, in the order of since, searching from the
+ * tail: for a list whose members each have their own deadline, kept in since
+ * (its head is then the first to come). O(1) while deadlines come in order;
+ * only after a reload that shortened the timeout do they not, for as long as
+ * members of the longer one are left. */
+static inline void tlist_insert_by(struct tlist *l, struct tnode *n, uint64_t since)
+{
+    struct tnode *after = l->head.prev;
+
+    while (after != &l->head && after->since > since)
+        after = after->prev;
+    n->since = since;
+    n->prev = after;
+    n->next = after->next;
+    after->next->prev = n;
+    after->next = n;
+}
+
 /* The oldest member, or NULL. */
 static inline struct tnode *tlist_first(const struct tlist *l)
 {

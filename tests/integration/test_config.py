@@ -14,11 +14,12 @@ DEFAULTS = {
     ("server", "exit_on_idle"): "0",
     ("server", "workers"): "0",
     ("server", "proxy_protocol"): "no",
+    ("server", "proxy_timeout"): "10s",
     ("log", "level"): "info",
     ("log", "messages"): "no",
 }
 DURATION_KEYS = {("server", "idle_timeout"), ("server", "message_timeout"),
-                 ("server", "exit_on_idle")}
+                 ("server", "exit_on_idle"), ("server", "proxy_timeout")}
 
 # (name, config text, line of the error, what the error must name after "FILE:LINE: ")
 BAD = [

@@ -65,6 +65,8 @@ class Manager:
                 if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
                     fds.frombytes(payload[:len(payload) - len(payload) % 4])
             assert not flags & socket.MSG_CTRUNC, "descriptors cut off"
+            for fd in fds:  # as systemd's own: no hellod inherits them but by LISTEN_FDS
+                os.set_inheritable(fd, False)
             text = data.decode("utf-8", "replace")
             fields = dict(l.split("=", 1) for l in text.split("\n") if "=" in l)
             with self.cond:
@@ -360,10 +362,12 @@ def proxy_headers_whole_and_half_are_carried_over():
     v2 = b"\r\n\r\n\x00\r\nQUIT\n" + bytes([0x21, 0x11, 0x00, 12]) \
         + socket.inet_aton("192.0.2.2") + socket.inet_aton("198.51.100.1") \
         + struct.pack(">HH", 40002, 8080)
-    with Manager({"server": {"proxy_protocol": "any", "proxy_from": "127.0.0.1"},
+    with Manager({"server": {"proxy_protocol": "any", "proxy_from": "127.0.0.1",
+                             "proxy_timeout": "3s"},
                   "log": {"messages": "yes"}}) as m:
         m.start()
-        a, b, h, local = (connect(m.address) for _ in range(4))
+        a, b, h, local, never = (connect(m.address) for _ in range(5))
+        never.send(v1[:10])  # and never the rest: proxy_timeout ends it, also after a restart
         a.send(v1 + b"from one\n")
         b.send(v2 + b"from two\n")
         assert a.read_lines(1) == [GREETING] and b.read_lines(1) == [GREETING]
@@ -371,7 +375,7 @@ def proxy_headers_whole_and_half_are_carried_over():
         local.send(v2_local)
         no_bytes(h, 0.1)
         start = m.restart()
-        took_over(m, start, 4)
+        took_over(m, start, 5)
         a.send_lines(["one again"])
         b.send_lines(["two again"])
         h.send(v1[20:] + b"header whole\n")
@@ -387,7 +391,9 @@ def proxy_headers_whole_and_half_are_carried_over():
         # a header already consumed is not read again: a line that looks like one is a message
         a.send(v1)
         assert a.read_lines(1) == [GREETING]
-        for c in (a, b, h, local):
+        never.expect_eof(timeout=6)
+        assert "no whole PROXY header within proxy_timeout" in m.log(), m.log()
+        for c in (a, b, h, local, never):
             c.close()
 
 

@@ -2,7 +2,8 @@
 descriptor limit and in the log, tried as a hostile user or administrator
 would (issue 13): a reload's new backlog, the notices for keys a reload
 cannot change, the clients queued at SIGTERM, WATCHDOG=1 and STATUS= when
-descriptors run out, and the bound on per-message log lines."""
+descriptors run out, and the bounds on the log lines a client can cause
+(one per message, one per connection refused or closed for what it sent)."""
 from hellotest import *
 
 MESSAGE_LINES_PER_SEC = 100  # hellod.conf(5), [log] messages
@@ -197,6 +198,91 @@ def message_lines_are_bounded_and_the_rest_counted():
         assert d.stop() == 0
         log = d.log()
         assert "received SIGTERM, stopping" in log and "stopped after" in log, log
+
+
+
+# --- the bound on lines about clients refused or closed ----------------------------
+
+CLIENT_ERROR_LINES_PER_SEC = 100  # hellod(8), LOGGING
+FLOOD = 400
+
+
+def flood_client_errors(config, line, client, held=0):
+    """FLOOD clients, one after the other, each refused or closed for what it
+    does (client(address) returns what hellod wrote to it): at most
+    CLIENT_ERROR_LINES_PER_SEC lines a second say so, the rest are counted in
+    `N client error lines left out`, and hellod's own lines still come."""
+    with Hellod(config) as d:
+        holders = [connect(d.address) for _ in range(held)]
+        for c in holders:
+            c.send_lines(["hold"])
+            assert c.read_lines(1) == [GREETING]
+        started = time.monotonic()
+        for _ in range(FLOOD):
+            client(d.address)
+        took = time.monotonic() - started
+        line_re = r"^(?:<5>)?127\.0\.0\.1:\d+: %s$" % re.escape(line)
+        left_out_re = r"^(?:<5>)?(\d+) client error lines left out: at most %d are logged per 1s$" % (
+            CLIENT_ERROR_LINES_PER_SEC)
+
+        def counts():
+            log = d.log()
+            return (len(re.findall(line_re, log, re.M)),
+                    sum(int(x) for x in re.findall(left_out_re, log, re.M)))
+
+        # the count of the lines left out comes within a second or two of the flood's end
+        wait_for(lambda: sum(counts()) == FLOOD, 5,
+                 lambda: "%d logged + %d left out == %d clients (%.1fs)\n%s" % (
+                     counts() + (FLOOD, took, d.log()[-2000:])))
+        logged, left_out = counts()
+        assert logged <= CLIENT_ERROR_LINES_PER_SEC * (int(took) + 2), (logged, took)
+        assert left_out > 0, (logged, took)
+        for c in holders:
+            c.close()
+        assert d.stop() == 0
+        log = d.log()
+        assert "received SIGTERM, stopping" in log and "stopped after" in log, log
+
+
+def closed_at_once(address):
+    with connect(address) as c:
+        return c.read_to_eof()
+
+
+@test(timeout=60)
+def lines_about_untrusted_proxy_peers_are_bounded():
+    flood_client_errors({"server": {"proxy_protocol": "v1", "proxy_from": "10.0.0.1"}},
+                        "not in proxy_from, closed", closed_at_once)
+
+
+@test(timeout=60)
+def lines_about_bad_proxy_headers_are_bounded():
+    def client(address):
+        with connect(address) as c:
+            c.send(b"HELLO\r\n")
+            assert c.read_to_eof() == b""
+
+    flood_client_errors({"server": {"proxy_protocol": "v1", "proxy_from": "127.0.0.1"}},
+                        "malformed PROXY header, closing", client)
+
+
+@test(timeout=60)
+def lines_about_busy_refusals_are_bounded():
+    def client(address):
+        assert closed_at_once(address) == b"ERROR server busy\n"
+
+    flood_client_errors({"server": {"max_connections": 1}}, "server busy, refused", client,
+                        held=1)
+
+
+@test(timeout=60)
+def lines_about_messages_too_long_are_bounded():
+    def client(address):
+        with connect(address) as c:
+            c.send(b"x" * 100 + b"\n")
+            assert c.read_to_eof() == b"ERROR message too long\n"
+
+    flood_client_errors({"server": {"max_message": 64}}, "message too long, closing", client)
 
 
 run()

@@ -20,6 +20,7 @@ CONF=/etc/hellod.conf
 PORT=8080
 DEFAULT_GREETING='Hello from server'
 NEW_GREETING='Hello from the edited configuration'
+RELOADED_GREETING='Hello after systemctl reload'
 export DEBIAN_FRONTEND=noninteractive
 
 . "$(dirname "$0")/tap.sh"
@@ -34,11 +35,21 @@ listening() {
         END { exit !f }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 not() { ! "$@"; }
-no_hellod() { ! pgrep -x hellod >/dev/null; }
+no_hellod() { ! grep -qx hellod /proc/[0-9]*/comm 2>/dev/null; }
 apt_install() { # the package files, as an administrator would, keeping edited conffiles
     apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-confold "$@" \
         >"$WORK/apt.log" 2>&1 || { cat "$WORK/apt.log"; return 1; }
 }
+
+section "a minimal Debian: no procps, so no /bin/kill"
+# The package must need nothing but its Depends: the root file system has
+# procps for the other tests, and removing it leaves what a minimal system
+# (a container image) has.
+if dpkg-query -W -f='${Status}' procps 2>/dev/null | grep -q 'ok installed'; then
+    check "dpkg --remove procps" dpkg --remove procps
+fi
+check "no kill program anywhere (only bash's builtin)" \
+    bash -c '! ls /bin/kill /usr/bin/kill /sbin/kill /usr/sbin/kill 2>/dev/null'
 
 section "install $(basename "$DEB1") with apt ($(systemctl --version | head -n 1))"
 cp "$DEB1" "$DEB2" "$WORK/"
@@ -66,6 +77,7 @@ check "man hellod finds the page" bash -c 'man -w hellod.conf && man -w hellod'
 section "edit $CONF, upgrade to $(basename "$DEB2")"
 sed -i -E "s|^;?greeting = .*|greeting = $NEW_GREETING|" "$CONF"
 cp "$CONF" "$WORK/edited.conf"
+socket_since=$(systemctl show -p ActiveEnterTimestampMonotonic --value hellod.socket)
 check "apt-get install ./$(basename "$DEB2") (an upgrade)" apt_install "$WORK/$(basename "$DEB2")"
 expect "dpkg says the new version is installed" \
     "install ok installed $(dpkg-deb -f "$DEB2" Version)" "$(dpkg-query -W -f='${Status} ${Version}' hellod 2>&1)"
@@ -73,6 +85,10 @@ check "the edited $CONF survived the upgrade" cmp "$WORK/edited.conf" "$CONF"
 check "no $CONF.dpkg-* was left beside it" bash -c "! ls $CONF.dpkg-* 2>/dev/null"
 expect "hellod.socket is still enabled" enabled "$(systemctl is-enabled hellod.socket 2>&1)"
 expect "hellod.socket is still active" active "$(systemctl is-active hellod.socket 2>&1)"
+# debian/rules: the upgrade restarts hellod.service only; a restart of the
+# socket unit would close its listener and reset the queued connections.
+expect "hellod.socket was not restarted by the upgrade (active since the same instant)" \
+    "$socket_since" "$(systemctl show -p ActiveEnterTimestampMonotonic --value hellod.socket)"
 expect "hello-cli gets the edited greeting" "$NEW_GREETING" "$(cli)"
 pid2=$(main_pid)
 if [ -n "$pid2" ] && [ "$pid2" != 0 ] && [ "$pid2" != "$pid1" ]; then
@@ -80,6 +96,25 @@ if [ -n "$pid2" ] && [ "$pid2" != 0 ] && [ "$pid2" != "$pid1" ]; then
 else
     fail "... from a new hellod" "PID $pid1 before the upgrade, '$pid2' after"
 fi
+
+section "systemctl reload hellod after editing $CONF"
+pid=$(main_pid)
+sed -i -E "s|^;?greeting = .*|greeting = $RELOADED_GREETING|" "$CONF"
+check "systemctl reload hellod" systemctl reload hellod.service
+expect "the new greeting is in force as soon as it returns" "$RELOADED_GREETING" "$(cli)"
+expect "the same hellod (PID $pid)" "$pid" "$(main_pid)"
+sed -i -E "s|^;?max_message = .*|max_message = 0|" "$CONF"
+line=$(grep -n '^max_message = ' "$CONF" | cut -d: -f1)
+check "systemctl reload hellod with a broken $CONF fails" not systemctl reload hellod.service
+# The journal may take a moment to file the line: poll.
+status_shows() { systemctl status -l --no-pager -n 20 hellod.service 2>&1 | grep -Eq -- "$1"; }
+check "systemctl status hellod names $CONF:$line" poll 10 status_shows "$CONF:$line: .*max_message"
+expect "hellod.service stays active" active "$(state hellod.service)"
+expect "the same hellod" "$pid" "$(main_pid)"
+expect "the running greeting is still served" "$RELOADED_GREETING" "$(cli)"
+cp "$WORK/edited.conf" "$CONF"
+check "systemctl reload hellod with the mended $CONF" systemctl reload hellod.service
+expect "the edited greeting is back" "$NEW_GREETING" "$(cli)"
 
 section "apt-get remove hellod"
 # As an administrator who turned metrics on: systemd gives a socket to a

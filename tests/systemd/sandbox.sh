@@ -23,8 +23,9 @@
 set -uo pipefail
 
 SUITE=bookworm
-# systemd, systemd-sysv, dbus: a bootable minbase; procps: /bin/kill, for
-# ExecReload=; man-db: for systemd-analyze verify to find the Documentation=
+# systemd, systemd-sysv, dbus: a bootable minbase; procps: pgrep for the
+# tests (package.sh removes it: hellod's unit needs no /bin/kill); man-db:
+# for systemd-analyze verify to find the Documentation=
 # pages; libinih1: what hellod links besides libc and libsystemd0.
 PACKAGES=systemd,systemd-sysv,dbus,procps,man-db,libinih1
 RECIPE=1 # bump when the customisation below changes: it is part of the cache key

@@ -66,6 +66,7 @@ static void base_config(struct config *cfg)
     cfg->max_message = 99;
     cfg->idle_timeout = 5 * SEC;
     cfg->message_timeout = 7 * MS;
+    cfg->proxy_timeout = 3 * SEC;
     cfg->backlog = 11;
     cfg->exit_on_idle = 13 * SEC;
     cfg->log_level = LOG_DEBUG;
@@ -90,6 +91,7 @@ static void assert_config_equal_at(const struct config *a, const struct config *
     _assert_int_equal(a->max_message, b->max_message, file, line);
     _assert_int_equal(a->idle_timeout, b->idle_timeout, file, line);
     _assert_int_equal(a->message_timeout, b->message_timeout, file, line);
+    _assert_int_equal(a->proxy_timeout, b->proxy_timeout, file, line);
     _assert_int_equal(a->backlog, b->backlog, file, line);
     _assert_int_equal(a->exit_on_idle, b->exit_on_idle, file, line);
     _assert_int_equal(a->log_level, b->log_level, file, line);
@@ -212,6 +214,7 @@ static void test_defaults_match_spec(void **state)
     assert_int_equal(cfg.max_message, 1024);
     assert_int_equal(cfg.idle_timeout, 60 * SEC);
     assert_int_equal(cfg.message_timeout, 100 * MS);
+    assert_int_equal(cfg.proxy_timeout, 10 * SEC);
     assert_int_equal(cfg.backlog, 128);
     assert_int_equal(cfg.exit_on_idle, 0); /* never */
     assert_int_equal(cfg.log_level, LOG_INFO);
@@ -426,6 +429,12 @@ static void test_load_durations_zero_and_24h(void **state)
     load_ok(&cfg, "[server]\nidle_timeout = 86400\nmessage_timeout = 0ms\n");
     assert_int_equal(cfg.idle_timeout, 24 * 3600 * SEC);
     assert_int_equal(cfg.message_timeout, 0);
+    load_ok(&cfg, "[server]\nproxy_timeout = 0\n");
+    assert_int_equal(cfg.proxy_timeout, 0);
+    load_ok(&cfg, "[server]\nproxy_timeout = 2s 500ms\n");
+    assert_int_equal(cfg.proxy_timeout, 2500 * MS);
+    load_ok(&cfg, "[server]\nproxy_timeout = 24h\n");
+    assert_int_equal(cfg.proxy_timeout, 24 * 3600 * SEC);
 }
 
 static void test_load_bool_forms(void **state)
@@ -667,6 +676,8 @@ static void test_error_bad_duration(void **state)
                             "'' is not a duration (like 100ms, 60s, 5min, 1h; 0 for never)");
     expect_server_key_error("exit_on_idle", "soon",
                             "'soon' is not a duration (like 100ms, 60s, 5min, 1h; 0 for never)");
+    expect_server_key_error("proxy_timeout", "-1s",
+                            "'-1s' is not a duration (like 100ms, 60s, 5min, 1h; 0 for never)");
 }
 
 static void test_error_duration_over_24h(void **state)
@@ -676,6 +687,7 @@ static void test_error_duration_over_24h(void **state)
     expect_server_key_error("message_timeout", "86401", "'86401' out of range (at most 24h)");
     expect_server_key_error("idle_timeout", "24h 1us", "'24h 1us' out of range (at most 24h)");
     expect_server_key_error("exit_on_idle", "25h", "'25h' out of range (at most 24h)");
+    expect_server_key_error("proxy_timeout", "24h 1ms", "'24h 1ms' out of range (at most 24h)");
 }
 
 static void test_error_bad_bool(void **state)
@@ -1023,6 +1035,7 @@ static void test_set_every_key(void **state)
     assert_int_equal(config_set(&cfg, "server", "message_timeout", "5ms", &err), 0);
     assert_int_equal(config_set(&cfg, "server", "backlog", "6", &err), 0);
     assert_int_equal(config_set(&cfg, "server", "exit_on_idle", "1h", &err), 0);
+    assert_int_equal(config_set(&cfg, "server", "proxy_timeout", "750ms", &err), 0);
     assert_int_equal(config_set(&cfg, "log", "messages", "true", &err), 0);
     assert_string_equal(cfg.greeting, "hey");
     assert_int_equal(cfg.max_connections, 3);
@@ -1031,6 +1044,7 @@ static void test_set_every_key(void **state)
     assert_int_equal(cfg.message_timeout, 5 * MS);
     assert_int_equal(cfg.backlog, 6);
     assert_int_equal(cfg.exit_on_idle, 3600 * SEC);
+    assert_int_equal(cfg.proxy_timeout, 750 * MS);
     assert_true(cfg.log_messages);
 }
 
@@ -1173,6 +1187,7 @@ static void test_print_every_key_loads_back(void **state)
     cfg.max_message = 1;
     cfg.idle_timeout = 90 * SEC + 1;
     cfg.message_timeout = 0;
+    cfg.proxy_timeout = 1500 * MS;
     cfg.backlog = 65535;
     cfg.exit_on_idle = 30 * SEC;
     cfg.log_level = LOG_WARNING;
@@ -1203,10 +1218,12 @@ static void test_print_every_duration_loads_back(void **state)
         cfg.idle_timeout = values[i];
         cfg.message_timeout = values[sizeof values / sizeof values[0] - 1 - i];
         cfg.exit_on_idle = values[(i + 3) % (sizeof values / sizeof values[0])];
+        cfg.proxy_timeout = values[(i + 5) % (sizeof values / sizeof values[0])];
         assert_int_equal(print_and_load(&cfg, &loaded, &err), 0);
         assert_int_equal(loaded.idle_timeout, cfg.idle_timeout);
         assert_int_equal(loaded.message_timeout, cfg.message_timeout);
         assert_int_equal(loaded.exit_on_idle, cfg.exit_on_idle);
+        assert_int_equal(loaded.proxy_timeout, cfg.proxy_timeout);
     }
 }
 

@@ -181,6 +181,39 @@ static void overlong_line_is_cut_but_stays_one_line(void **state)
     assert_ptr_equal(strchr(out, '\n'), out + len - 1);
 }
 
+/* Three client error lines at 2 a second, then a message line: the flood of
+ * one kind leaves the other's room whole; a second later the count of the
+ * lines left out comes, once, named for its kind. */
+static void log_two_bounds(void)
+{
+    struct logger log;
+    struct log_limit messages, errors;
+    const uint64_t sec = 1000000;
+
+    log_open(&log, "hellod", LOG_INFO);
+    log_limit_init(&messages, "message lines", sec, 2);
+    log_limit_init(&errors, "client error lines", sec, 2);
+    log.limits[LOG_BOUND_MESSAGES] = &messages;
+    log.limits[LOG_BOUND_CLIENT_ERRORS] = &errors;
+    for (int i = 0; i < 3; i++)
+        log_peer_limited(&log, LOG_BOUND_CLIENT_ERRORS, sec + i, LOG_NOTICE, "p", "busy %d", i);
+    log_peer_limited(&log, LOG_BOUND_MESSAGES, sec + 3, LOG_INFO, "p", "message");
+    log_peer_limited(&log, LOG_BOUND_CLIENT_ERRORS, sec + 4, LOG_DEBUG, "p", "off: not counted");
+    log_limit_flush(&log, 2 * sec - 1); /* the interval is not over */
+    log_limit_flush(&log, 2 * sec);
+    log_limit_flush(&log, 3 * sec); /* said once */
+}
+
+static void each_kind_of_client_line_has_a_bound_of_its_own(void **state)
+{
+    char out[512];
+
+    unsetenv("JOURNAL_STREAM");
+    capture_stderr(log_two_bounds, out, sizeof out);
+    assert_string_equal(out, "<5>busy 0\n<5>busy 1\n<6>message\n"
+                             "<5>1 client error lines left out: at most 2 are logged per 1s\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -190,6 +223,7 @@ int main(void)
         cmocka_unit_test(stderr_lines_carry_priority_prefixes),
         cmocka_unit_test(escaped_message_stays_one_line),
         cmocka_unit_test(overlong_line_is_cut_but_stays_one_line),
+        cmocka_unit_test(each_kind_of_client_line_has_a_bound_of_its_own),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
