@@ -50,6 +50,10 @@ void conn_free(struct conn *c)
     tnode_unlink(&c->idle);
     tnode_unlink(&c->partial);
     owed_clear(&c->owed);
+    /* close(2) takes it out of the epoll set only once no other descriptor
+     * refers to the socket, and the store's may. */
+    if (c->stored)
+        loop_remove(ctx->loop, &c->watch);
     close(c->watch.fd); /* which also takes it out of the epoll set */
     free(c->hdr);
     free(c->head);

@@ -39,6 +39,8 @@ struct conn {
     uint8_t proxy;    /* PROXY versions its header may be, as accepted; 0: none awaited */
     bool stopped;     /* our stop ends it, not the client: linger at close */
     bool more;        /* a level is left behind: have the kernel look again */
+    bool stored;      /* the service manager's store holds the socket too (a
+                       * handover): close(2) alone leaves it in the epoll set */
     uint16_t hdr_len; /* bytes of the header kept in .hdr */
     char *head;       /* its first bytes, only when messages are logged */
     char *hdr;        /* only while a header spans reads */
@@ -72,6 +74,10 @@ static inline void conn_touch_idle(struct conn *c)
         return; /* in ctx->quiet until the client stops sending */
     conn_touch(c->ctx, &c->ctx->idle, &c->idle, c->ctx->cfg->idle_timeout);
 }
+
+/* svr-conn-io.c, for svr-conn-handover.c */
+bool conn_watch(struct conn *c, int fd);
+bool conn_settle(struct conn *c);
 
 /* svr-conn-input.c */
 /* Frames what was read: each whole message owes a reply. */

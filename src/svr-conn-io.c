@@ -300,6 +300,32 @@ int conn_open(struct conn_ctx *ctx, int fd, const union peer *peer)
     return 0;
 }
 
+/* A connection made again from a previous hellod's state
+ * (svr-conn-handover.c), already counted and in its lists: watched as its
+ * state asks, and looked at at once, since bytes and room may wait already.
+ * Returns false when the connection is gone. */
+bool conn_watch(struct conn *c, int fd)
+{
+    if (loop_add(c->ctx->loop, &c->watch, fd, CONN_EVENTS, on_io) < 0) {
+        c->watch.fd = fd;
+        conn_log(c, LOG_WARNING, "cannot watch the connection, closing");
+        conn_free(c);
+        return false;
+    }
+    c->more = true;
+    return set_events(c);
+}
+
+/* Before a handover: what the client sent and we can read now is framed,
+ * and what is owed and the socket takes now is written; never waits.
+ * Returns false when the connection is gone (it ended meanwhile). */
+bool conn_settle(struct conn *c)
+{
+    if ((c->watch.events & EPOLLIN) && !conn_read(c, false))
+        return false;
+    return output_pending(c) ? conn_write(c) : true;
+}
+
 /* --- timeouts and stopping ------------------------------------------------ */
 
 #define conn_of(node, member) tnode_entry(node, struct conn, member)

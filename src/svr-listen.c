@@ -100,11 +100,45 @@ static int take_listener(struct listeners *ls, int fd, const char *name, struct 
     return 0;
 }
 
+/* A descriptor a stopping hellod stored for us (svr-handover.h), by its
+ * name: put aside for the adoption. 1 if it is one, 0 if not. */
+static int take_stored(struct listeners *ls, int fd, const char *name, int n)
+{
+    static const struct {
+        const char *name;
+        enum stored_kind kind;
+    } kinds[] = {{HANDOVER_NAME_CONN, STORED_CONN},
+                 {HANDOVER_NAME_STATE, STORED_STATE},
+                 {HANDOVER_NAME_META, STORED_META}};
+
+    for (size_t k = 0; name && k < sizeof kinds / sizeof kinds[0]; k++) {
+        if (strcmp(name, kinds[k].name) != 0)
+            continue;
+        if (!ls->stored && !(ls->stored = calloc((size_t)n, sizeof *ls->stored)))
+            return -ENOMEM;
+        ls->stored[ls->n_stored++] = (struct stored_fd){fd, kinds[k].kind};
+        return 1;
+    }
+    return 0;
+}
+
 static int take_passed(struct listeners *ls, int n, char **names, struct listen_error *err)
 {
     for (int i = 0; i < n; i++) {
         int fd = SD_LISTEN_FDS_START + i, r;
 
+        r = take_stored(ls, fd, names ? names[i] : NULL, n);
+        if (r < 0)
+            return r;
+        if (r > 0) {
+            /* a connection's socket, and a listener by no means (SO_ACCEPTCONN) */
+            if (ls->stored[ls->n_stored - 1].kind == STORED_CONN &&
+                sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 0) <= 0) {
+                ls->n_stored--;
+                close(fd);
+            }
+            continue;
+        }
         if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) > 0) {
             r = take_listener(ls, fd, names ? names[i] : NULL, err);
             if (r < 0)
@@ -189,10 +223,17 @@ int listeners_open(struct listeners *ls, const struct config *cfg, struct listen
         free_names(names);
         if (r < 0) {
             close_passed(n);
+            free(ls->stored);
             *ls = (struct listeners){.conn_fd = -1};
             return r;
         }
-        ls->config_ignored = ls->conn_fd < 0 && cfg->listen.set && !config_matches_passed(ls, cfg);
+        /* Only what a stopping hellod stored, and no listener: bind our own. */
+        if (ls->n == 0 && ls->n_metrics == 0 && ls->conn_fd < 0 && ls->n_stored > 0) {
+            ls->activated = false;
+            r = bind_configured(ls, cfg, err);
+        }
+        ls->config_ignored =
+            ls->activated && ls->conn_fd < 0 && cfg->listen.set && !config_matches_passed(ls, cfg);
     } else {
         r = bind_configured(ls, cfg, err);
     }
@@ -218,8 +259,18 @@ void listeners_close_hello(struct listeners *ls)
     ls->n = 0;
 }
 
+void listeners_drop_stored(struct listeners *ls)
+{
+    for (unsigned i = 0; i < ls->n_stored; i++)
+        close(ls->stored[i].fd);
+    free(ls->stored);
+    ls->stored = NULL;
+    ls->n_stored = 0;
+}
+
 void listeners_close(struct listeners *ls)
 {
+    listeners_drop_stored(ls);
     listeners_close_hello(ls);
     for (unsigned i = 0; i < ls->n_metrics; i++)
         close(ls->metrics[i].fd);

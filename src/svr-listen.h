@@ -12,15 +12,31 @@
 #define LISTENERS_MAX   64
 #define LISTEN_SPEC_MAX (ADDR_STRLEN + ADDR_HOST_MAX)
 
+/* The names (FDNAME=) of what a stopping hellod left in the service
+ * manager's file descriptor store for the next one (svr-handover.h): passed
+ * back with the listeners, and put aside for the adoption (svr-adopt.h). */
+#define HANDOVER_NAME_CONN  "hellod-conn"
+#define HANDOVER_NAME_STATE "hellod-state"
+#define HANDOVER_NAME_META  "hellod-handover"
+
+enum stored_kind { STORED_CONN, STORED_STATE, STORED_META };
+
+struct stored_fd {
+    int fd;
+    enum stored_kind kind;
+};
+
 struct listeners {
     struct net_listener l[LISTENERS_MAX];
     char spec[LISTENERS_MAX][LISTEN_SPEC_MAX]; /* the listen entry each was bound for */
     unsigned n;
     struct net_listener metrics[CONFIG_LISTEN_MAX]; /* GET /metrics, if any */
     unsigned n_metrics;
-    bool activated;      /* passed by the service manager, not bound by us */
-    bool config_ignored; /* the configured addresses differ from the passed ones */
-    int conn_fd;         /* >= 0: one passed connected socket (Accept=yes, inetd style) */
+    bool activated;           /* passed by the service manager, not bound by us */
+    bool config_ignored;      /* the configured addresses differ from the passed ones */
+    int conn_fd;              /* >= 0: one passed connected socket (Accept=yes, inetd style) */
+    struct stored_fd *stored; /* passed back from the store (malloc'd), until adopted */
+    unsigned n_stored;
 };
 
 /* Why listeners_open() failed, for the caller to say. */
@@ -47,7 +63,10 @@ int listeners_update(struct listeners *ls, const struct config *next, struct lis
 /* Do two lists ask for the same addresses? */
 bool addr_list_equal(const struct addr_list *a, const struct addr_list *b);
 
+/* Closes everything, the stored descriptors not adopted included. */
 void listeners_close(struct listeners *ls);
+/* Closes and forgets the stored descriptors still held. */
+void listeners_drop_stored(struct listeners *ls);
 /* Closes the hello protocol's listeners only (at a stop). */
 void listeners_close_hello(struct listeners *ls);
 

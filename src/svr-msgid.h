@@ -11,6 +11,7 @@
 #define MSGID_CONFIG_ERROR  "79164b19ea234518969f6f69916427e2"
 #define MSGID_LISTEN_FAILED "db8fa0e58c7e4936b75bd0f13eeb50bc"
 #define MSGID_IDLE_EXIT     "6072ccd9562b475281fc6a74467e748d"
+#define MSGID_HANDOVER      "8d36923f45c5457387d0ec2e88ae93cf"
 
 /* log_at() with a MESSAGE_ID. */
 #define log_msgid(log, prio, id, ...)                                                              \

@@ -69,6 +69,26 @@ int owed_add_slow(struct owed *o, struct reply *r, uint32_t n)
     return (last ? last->reply : o->reply) == r ? 0 : -ENOMEM;
 }
 
+unsigned owed_runs(const struct owed *o, const struct reply **blocks, uint32_t *counts,
+                   unsigned max)
+{
+    unsigned n = 0;
+
+    if (o->n == 0)
+        return 0;
+    if (max > 0) {
+        blocks[0] = o->reply;
+        counts[0] = o->n;
+    }
+    n++;
+    for (const struct owed_later *l = o->later; l; l = l->next, n++)
+        if (n < max) {
+            blocks[n] = l->reply;
+            counts[n] = l->n;
+        }
+    return n;
+}
+
 size_t owed_later_bytes(const struct owed *o)
 {
     size_t bytes = 0;

@@ -108,6 +108,12 @@ static inline size_t owed_consume(struct owed *o, size_t n, uint64_t *done)
     return n;
 }
 
+/* The runs of what is owed, oldest first (the restart handover writes them
+ * down): up to max of them into blocks[] and counts[]; returns how many
+ * there are, which may be more than max. */
+unsigned owed_runs(const struct owed *o, const struct reply **blocks, uint32_t *counts,
+                   unsigned max);
+
 /* Drops everything owed (a connection that closes). */
 void owed_clear(struct owed *o);
 

@@ -20,11 +20,15 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
+#include "loop.h"
 #include "notify.h"
 #include "parse.h"
-#include "svr-idle.h"
 #include "reload-request.h"
+#include "svr-adopt.h"
+#include "svr-handover.h"
+#include "svr-idle.h"
 #include "svr-metrics.h"
+#include "svr-stopkind.h"
 #include "svr-msgid.h"
 #include "svr-reload.h"
 #include "svr-worker.h"
@@ -58,8 +62,10 @@ struct server {
     struct notifier notifier; /* READY=, STATUS=, WATCHDOG=: open from the start */
     bool notify;              /* $NOTIFY_SOCKET is set */
     bool stopping;
-    struct reload_ctx reload; /* what a reload reads and changes: svr-reload.h */
-    struct totals status;     /* the figures last sent in STATUS=, to send only what changed */
+    struct reload_ctx reload;    /* what a reload reads and changes: svr-reload.h */
+    struct totals status;        /* the figures last sent in STATUS=, to send only what changed */
+    struct handover handover;    /* a stop hands the connections to the fd store */
+    struct adopt_result adopted; /* what the start took over from the hellod before */
 };
 
 /* --- figures -------------------------------------------------------------- */
@@ -149,6 +155,9 @@ static void on_idle(void *userdata)
     struct server *srv = userdata;
 
     srv->stopping = true;
+    /* Exiting by ourselves ends the unit, and the store with it: a client
+     * that came just now is answered, not handed over. */
+    srv->handover.enabled = false;
     send_status(srv, "STOPPING=1\n");
     for (unsigned i = 0; i < srv->n_workers; i++)
         worker_post(srv->workers[i], MAIL_STOP, NULL);
@@ -161,6 +170,25 @@ static void arm_idle_exit(struct server *srv)
 
 /* --- stop ----------------------------------------------------------------- */
 
+/* A restart keeps the descriptor store for the next hellod: hand the
+ * connections over. A stop empties it: answer them and close, as ever. A
+ * signal does not say which, the unit's job does; when nobody can tell
+ * (no bus), the store being there says the restart is what it is for. */
+static void decide_handover(struct server *srv)
+{
+    char what[256];
+    enum stop_kind kind;
+
+    if (!srv->handover.enabled)
+        return;
+    kind = stop_kind_query(what, sizeof what);
+    if (kind == STOP_STOP)
+        srv->handover.enabled = false; /* read by the workers after MAIL_STOP */
+    log_info(&srv->log, "%s (%s): %s", kind == STOP_STOP ? "a stop" : "a restart", what,
+             kind == STOP_STOP ? "answering the clients, then closing"
+                               : "handing the connections over to the next hellod");
+}
+
 /* SIGTERM or SIGINT: every worker takes the clients already queued, stops
  * accepting, answers what its clients sent, and ends; the last one to end
  * ends the main loop. */
@@ -171,7 +199,9 @@ static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si,
     if (srv->stopping)
         return 0;
     srv->stopping = true;
+    srv->handover.stop_usec = loop_clock();
     log_info(&srv->log, "received SIG%s, stopping", sigabbrev_np((int)si->ssi_signo));
+    decide_handover(srv);
     send_status(srv, "STOPPING=1\n");
     srv->metrics = metrics_free(srv->metrics);
     for (unsigned i = 0; i < srv->n_workers; i++)
@@ -358,6 +388,8 @@ int server_new(struct server **out, const struct config *cfg, const struct svr_o
     pthread_mutex_init(&srv->shared.lock, NULL);
     pthread_cond_init(&srv->shared.acked, NULL);
     srv->shared.listeners = &srv->listeners;
+    handover_init(&srv->handover);
+    srv->shared.handover = &srv->handover;
     if (sd_watchdog_enabled(0, &srv->watchdog_usec) <= 0)
         srv->watchdog_usec = 0;
     srv->shared.done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -413,6 +445,10 @@ static int start_workers(struct server *srv)
             return r;
         srv->listeners.conn_fd = -1; /* the connection owns it now */
     }
+    r = adopt_stored(&srv->listeners, srv->workers, srv->n_workers, srv->cfg.max_message, &srv->log,
+                     &srv->adopted);
+    if (r < 0)
+        log_warn(&srv->log, "cannot adopt the stored connections: %s", strerror(-r));
     for (unsigned i = 0; i < srv->n_workers; i++) {
         r = worker_start(srv->workers[i]);
         if (r < 0) {
@@ -422,6 +458,24 @@ static int start_workers(struct server *srv)
         }
     }
     return 0;
+}
+
+/* After READY=1: how many connections the hellod before this one handed
+ * over, and how long it took from its stop signal until now. */
+static void report_adopted(struct server *srv)
+{
+    const struct adopt_result *a = &srv->adopted;
+    uint64_t now = loop_clock();
+    unsigned long long ms = a->stop_usec && now > a->stop_usec ? (now - a->stop_usec) / 1000 : 0;
+
+    if (a->adopted == 0 && a->closed == 0)
+        return;
+    log_msgid(&srv->log, LOG_INFO, MSGID_HANDOVER,
+              "took over %u connections from the hellod before the restart in %llu ms "
+              "(%u closed: no readable state)",
+              a->adopted, ms, a->closed);
+    notifier_sendf(&srv->notifier, "STATUS=took over %u connections in %llu ms (%u closed)",
+                   a->adopted, ms, a->closed);
 }
 
 int server_run(struct server *srv, struct listeners *ls)
@@ -448,9 +502,11 @@ int server_run(struct server *srv, struct listeners *ls)
     log_debug(&srv->log, "%u worker thread%s", srv->n_workers, srv->n_workers == 1 ? "" : "s");
     arm_idle_exit(srv);
     send_status(srv, "READY=1\n");
+    report_adopted(srv);
     r = sd_event_loop(srv->event);
     for (unsigned i = 0; i < srv->n_workers; i++)
         worker_join(srv->workers[i]);
+    handover_finish(&srv->handover, &srv->log);
     log_limit_flush(&srv->log, UINT64_MAX); /* every interval is over */
     log_msgid(
         &srv->log, LOG_INFO, MSGID_STOPPED, "stopped after %llu connections and %llu messages",

@@ -24,7 +24,9 @@
     X(busy, "hellod_rejected_total", "counter", "{reason=\"server_busy\"}",                        \
       "Clients refused, by reason.")                                                               \
     X(idle_timeouts, "hellod_timeouts_total", "counter", "{kind=\"idle\"}",                        \
-      "Client connections closed for a timeout, by kind.")
+      "Client connections closed for a timeout, by kind.")                                         \
+    X(handover_adopted, "hellod_handover_adopted_total", "counter", "",                            \
+      "Client connections taken over at start from the hellod before the restart.")
 
 #define STATS_DECLARE_ATOMIC(field, ...) _Atomic uint64_t field;
 #define STATS_DECLARE_U64(field, ...)    uint64_t field;

@@ -242,6 +242,9 @@ static void worker_stop(struct worker *w)
     pthread_mutex_unlock(&sh->lock);
     w->stopping = true;
     unwatch_listeners(w);
+    /* Under a store: the connections go on in the next hellod; what does not
+     * fit stops as below. */
+    handover_give(sh->handover, &w->conns, &w->log, loop_clock());
     w->drain_until = w->loop.now + DRAIN_LIMIT;
     conn_drain_all(&w->conns);
     if (w->conns.n_conns == 0)
@@ -467,6 +470,20 @@ int worker_adopt(struct worker *w, int fd)
 {
     w->inetd = true;
     return accept_passed(&w->conns, &w->shared->slots, fd);
+}
+
+int worker_adopt_state(struct worker *w, int fd, const struct handover_state *s, bool too_long,
+                       struct reply_set *rs)
+{
+    int r;
+
+    slots_take(&w->shared->slots, UINT32_MAX); /* served already: never refused */
+    r = conn_restore(&w->conns, fd, s, too_long, rs);
+    if (r < 0)
+        slots_give(&w->shared->slots);
+    else
+        stats_add(&w->stats, handover_adopted, 1);
+    return r;
 }
 
 static void *worker_main(void *arg)

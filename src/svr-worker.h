@@ -11,7 +11,9 @@
 #include <stdint.h>
 
 #include "log.h"
+#include "svr-conn-handover.h"
 #include "svr-config.h"
+#include "svr-handover.h"
 #include "svr-listen.h"
 #include "svr-slots.h"
 #include "svr-stats.h"
@@ -27,8 +29,9 @@ struct worker_shared {
     unsigned stopped;            /* workers past their stop's last accepting */
     struct listeners *listeners; /* read when told to (MAIL_LISTENERS) */
     unsigned n_workers;
-    struct slots slots; /* max_connections across all workers */
-    int done_fd;        /* an eventfd: each worker whose loop has ended adds 1 */
+    struct slots slots;        /* max_connections across all workers */
+    int done_fd;               /* an eventfd: each worker whose loop has ended adds 1 */
+    struct handover *handover; /* a stop hands connections over when enabled */
 };
 
 enum worker_mail {
@@ -45,6 +48,10 @@ int worker_new(struct worker **out, struct worker_shared *shared, const struct c
                const struct logger *log, uint64_t watchdog_usec);
 /* Serves fd, an already connected socket, as the one connection (inetd mode). */
 int worker_adopt(struct worker *w, int fd);
+/* Serves fd, a connection a previous hellod served, from its state s
+ * (svr-conn-handover.h); before the worker starts. */
+int worker_adopt_state(struct worker *w, int fd, const struct handover_state *s, bool too_long,
+                       struct reply_set *rs);
 int worker_start(struct worker *w);
 /* One wakeup of the loop and what falls due; the thread's body, and the
  * tests' way to drive a worker by hand. */

@@ -23,6 +23,7 @@ MSGID_RELOADED=9e684be7890c4bd1af3849f9d00746f0
 MSGID_RELOAD_FAILED=53bd9cf9f6454e0f914cecbfdbcee0b4
 MSGID_CONFIG_ERROR=79164b19ea234518969f6f69916427e2
 MSGID_IDLE_EXIT=6072ccd9562b475281fc6a74467e748d
+MSGID_HANDOVER=8d36923f45c5457387d0ec2e88ae93cf
 PORT=8080 INETD_PORT=8081
 DEFAULT_GREETING='Hello from server'
 
@@ -601,6 +602,149 @@ if [ "$exits" -ge 5 ]; then pass "hellod exited for idleness between them ($exit
     fail "hellod exited for idleness at least 5 times between the 40" "$exits times"; fi
 set_key exit_on_idle
 systemctl restart hellod.service
+
+# ---------------------------------------------------------------------------
+section "15. systemctl restart hellod.service: open connections go on (the descriptor store)"
+set_key messages no
+systemctl restart hellod.service
+expect "hellod.service has FileDescriptorStoreMax=20001" 20001 \
+    "$(systemctl show -p FileDescriptorStoreMax --value hellod.service)"
+expect "hellod.service has LimitNOFILE=65536" 65536 "$(systemctl show -p LimitNOFILESoft --value hellod.service)"
+expect "hellod answers" "$new" "$(cli)"
+K=25 OWED=2000 PIPE=50
+idle=() part=() owed=() pipe=() opened=0 closed=0 replies=0
+read_n() { # FD N: N replies, each the greeting; prints how many were
+    local fd=$1 i r got=0
+    for ((i = 0; i < $2; i++)); do
+        r=''
+        IFS= read -r -t 10 r <&"$fd" || break
+        [ "$r" = "$new" ] && got=$((got + 1))
+    done
+    echo "$got"
+}
+for i in $(seq 1 $K); do
+    exec {fd}<>/dev/tcp/127.0.0.1/$PORT && idle+=("$fd") && opened=$((opened + 1))
+    printf 'idle %d\n' "$i" >&"$fd"
+    replies=$((replies + $(read_n "$fd" 1)))
+    exec {fd}<>/dev/tcp/127.0.0.1/$PORT && part+=("$fd") && opened=$((opened + 1))
+    printf 'half a mess' >&"$fd"
+    exec {fd}<>/dev/tcp/127.0.0.1/$PORT && owed+=("$fd") && opened=$((opened + 1))
+    printf 'x\n%.0s' $(seq 1 $OWED) >&"$fd" # not read until the end
+    exec {fd}<>/dev/tcp/127.0.0.1/$PORT && pipe+=("$fd") && opened=$((opened + 1))
+    printf 'p\n%.0s' $(seq 1 $PIPE) >&"$fd"
+    replies=$((replies + $(read_n "$fd" $PIPE)))
+done
+expect "$opened connections open: idle, mid-message, owing $OWED replies, pipelining" $((4 * K)) "$opened"
+took_ms=()
+for round in 1 2 3; do
+    c=$(mark)
+    pid=$(main_pid)
+    out=$(systemctl restart hellod.service 2>&1)
+    expect "systemctl restart hellod.service ($round of 3)" "" "$out"
+    if wait_journal 15 "$c" hellod.service "$MSGID_HANDOVER" "took over $((4 * K)) connections"; then
+        line=$(journal_after "$c" -u hellod.service MESSAGE_ID=$MSGID_HANDOVER -o cat)
+        pass "the new hellod (PID $(main_pid), was $pid) took over $((4 * K)) connections: $line"
+        took_ms+=("$(sed -n 's/.* in \([0-9]*\) ms.*/\1/p' <<<"$line")")
+    else
+        fail "the new hellod took over $((4 * K)) connections" "$(journal_after "$c" -u hellod.service -o cat)"
+    fi
+    status_says() { systemctl show -p StatusText --value hellod.service | grep -Eq "^took over $((4 * K)) connections in [0-9]+ ms"; }
+    if poll 5 status_says; then pass "StatusText says so: $(systemctl show -p StatusText --value hellod.service)"; else
+        fail "StatusText says how many were taken over" "$(systemctl show -p StatusText --value hellod.service)"; fi
+    got=0
+    for fd in "${idle[@]}"; do
+        printf 'again\n' >&"$fd" 2>/dev/null
+        got=$((got + $(read_n "$fd" 1)))
+    done
+    for fd in "${part[@]}"; do
+        printf 'age\n' >&"$fd" 2>/dev/null
+        got=$((got + $(read_n "$fd" 1)))
+        printf 'half a mess' >&"$fd" 2>/dev/null
+    done
+    for fd in "${pipe[@]}"; do
+        printf 'p\n%.0s' $(seq 1 $PIPE) >&"$fd" 2>/dev/null
+        got=$((got + $(read_n "$fd" $PIPE)))
+    done
+    expect "after restart $round: every idle, mid-message and pipelining client answered" \
+        $((K + K + K * PIPE)) "$got"
+    replies=$((replies + got))
+done
+got=0
+for fd in "${owed[@]}"; do
+    got=$((got + $(read_n "$fd" $OWED)))
+done
+expect "the clients that did not read get their $OWED replies each, across 3 restarts" $((K * OWED)) "$got"
+replies=$((replies + got))
+for fd in "${idle[@]}" "${part[@]}" "${owed[@]}" "${pipe[@]}"; do
+    printf 'last\n' >&"$fd" 2>/dev/null
+    [ "$(read_n "$fd" 1)" = 1 ] || closed=$((closed + 1))
+done
+expect "0 of $opened connections closed across 3 restarts" 0 "$closed"
+echo "# handover: $opened connections, 3 restarts, $replies replies, $closed closed; took ${took_ms[*]} ms (SIGTERM to adoption)"
+# The figure at 1,000 connections: 900 more idle ones, one more restart.
+ulimit -n 4096
+more=()
+for i in $(seq 1 900); do
+    exec {fd}<>/dev/tcp/127.0.0.1/$PORT && more+=("$fd")
+    printf 'idle\n' >&"$fd"
+done
+got=0
+for fd in "${more[@]}"; do got=$((got + $(read_n "$fd" 1))); done
+c=$(mark)
+t=$(date +%s.%N)
+systemctl restart hellod.service
+took=$(elapsed "$t")
+if wait_journal 15 "$c" hellod.service "$MSGID_HANDOVER" "took over 1000 connections"; then
+    pass "1000 connections taken over: $(journal_after "$c" -u hellod.service MESSAGE_ID=$MSGID_HANDOVER -o cat); systemctl restart took ${took}s"
+else
+    fail "1000 connections taken over" "$(journal_after "$c" -u hellod.service -o cat | tail -n 5)"
+fi
+for fd in "${more[@]}" "${idle[@]}"; do
+    printf 'again\n' >&"$fd" 2>/dev/null
+    got=$((got + $(read_n "$fd" 1)))
+done
+expect "the 900 and the 25 idle clients answered before and after that restart" $((900 + 900 + K)) "$got"
+for fd in "${idle[@]}" "${part[@]}" "${owed[@]}" "${pipe[@]}" "${more[@]}"; do exec {fd}>&-; done
+
+# ---------------------------------------------------------------------------
+section "16. systemctl stop, then start: stop means stop; a crash closes, the next start serves"
+conns=()
+for i in $(seq 1 10); do
+    exec {fd}<>/dev/tcp/127.0.0.1/$PORT && conns+=("$fd")
+    printf 'before the stop\n' >&"$fd" # its reply is read after the stop
+done
+c=$(mark)
+systemctl stop hellod.service
+answered=0 eof=0
+for fd in "${conns[@]}"; do
+    [ "$(read_n "$fd" 1)" = 1 ] && answered=$((answered + 1))
+    r=''
+    IFS= read -r -t 10 r <&"$fd" || [ -n "$r" ] || eof=$((eof + 1))
+    exec {fd}>&-
+done
+expect "systemctl stop: 10 owed replies answered, then 10 closes" "10 10" "$answered $eof"
+expect_match "hellod said it is a stop, not a restart" 'a stop \(a stop job\)' \
+    "$(journal_after "$c" -u hellod.service -o cat)"
+expect "after the stop, the next client starts hellod and is answered" "$new" "$(cli)"
+conns=()
+for i in $(seq 1 10); do
+    exec {fd}<>/dev/tcp/127.0.0.1/$PORT && conns+=("$fd")
+    printf 'crash\n' >&"$fd"
+    read_n "$fd" 1 >/dev/null
+done
+pid=$(main_pid)
+kill -SEGV "$pid"
+eof=0
+for fd in "${conns[@]}"; do
+    r=''
+    IFS= read -r -t 10 r <&"$fd" || [ -n "$r" ] || eof=$((eof + 1))
+    exec {fd}>&-
+done
+expect "kill -SEGV: the 10 clients of the crashed hellod see a close" 10 "$eof"
+new_pid() { p=$(main_pid) && [ "$p" != 0 ] && [ "$p" != "$pid" ] && is_state hellod.service active; }
+poll 10 new_pid || cli >/dev/null
+expect "after the crash, the next start serves" "$new" "$(cli)"
+set_key messages yes
 
 # ---------------------------------------------------------------------------
 section "the end: $(elapsed "$T0")s"

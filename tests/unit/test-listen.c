@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -23,11 +24,23 @@
 
 /* --- the seams ------------------------------------------------------------ */
 
+/* The names the next call passes (FileDescriptorName=, FDNAME=), or none. */
+static const char *const *passed_names;
+
 int __wrap_sd_listen_fds_with_names(int unset_environment, char ***names);
 int __wrap_sd_listen_fds_with_names(int unset_environment, char ***names)
 {
+    int n;
+
     check_expected(unset_environment);
-    return mock_type(int);
+    n = mock_type(int);
+    if (passed_names && names) { /* a copy the caller frees, as libsystemd's */
+        *names = calloc((size_t)n + 1, sizeof **names);
+        for (int i = 0; i < n; i++)
+            (*names)[i] = strdup(passed_names[i]);
+    }
+    passed_names = NULL;
+    return n;
 }
 
 /* Answers from the real socket's type: listening or connected. */
@@ -227,6 +240,45 @@ static void one_connected_socket_is_inetd_mode(void **state)
     close(sv[1]);
 }
 
+/* After a restart with a descriptor store: the listener, and the stored
+ * connections and states (svr-handover.h) put aside by name for the
+ * adoption, not taken for listeners nor refused as connected sockets. */
+static void stored_connections_are_put_aside_by_name(void **state)
+{
+    static const char *const names[] = {"hellod.socket", HANDOVER_NAME_CONN, HANDOVER_NAME_STATE,
+                                        HANDOVER_NAME_META, HANDOVER_NAME_CONN};
+    struct listeners ls;
+    struct listen_error err;
+    struct config cfg;
+    uint16_t port;
+    int sv[2], lone;
+
+    pass(tcp_listener(&port), 0);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    pass(sv[0], 1);
+    pass(open("/dev/null", O_RDONLY), 2); /* a state, a memfd in real life */
+    pass(open("/dev/null", O_RDONLY), 3);
+    pass(tcp_listener(&port), 4); /* named a connection, but listening: not one */
+    config_with_listen(&cfg, NULL);
+    passed_names = names;
+    expect_passed(5);
+    assert_int_equal(listeners_open(&ls, &cfg, &err), 0);
+    assert_true(ls.activated);
+    assert_int_equal(ls.n, 1);
+    assert_int_equal(ls.conn_fd, -1);
+    assert_int_equal(ls.n_stored, 3);
+    assert_int_equal(ls.stored[0].fd, SD_LISTEN_FDS_START + 1);
+    assert_int_equal(ls.stored[0].kind, STORED_CONN);
+    assert_int_equal(ls.stored[1].kind, STORED_STATE);
+    assert_int_equal(ls.stored[2].kind, STORED_META);
+    assert_false(fd_open(SD_LISTEN_FDS_START + 4)); /* closed: no connection of ours */
+    lone = SD_LISTEN_FDS_START + 1;
+    listeners_close(&ls);
+    assert_false(fd_open(lone)); /* what was not adopted is closed with the rest */
+    assert_int_equal(ls.n_stored, 0);
+    close(sv[1]);
+}
+
 static void connected_socket_among_listeners_is_refused(void **state)
 {
     struct listeners ls;
@@ -296,6 +348,7 @@ int main(void)
         cmocka_unit_test(configured_listen_that_differs_is_ignored),
         cmocka_unit_test(one_connected_socket_is_inetd_mode),
         cmocka_unit_test(connected_socket_among_listeners_is_refused),
+        cmocka_unit_test(stored_connections_are_put_aside_by_name),
         cmocka_unit_test(passed_descriptor_that_is_no_socket_is_refused),
         cmocka_unit_test(datagram_socket_is_refused),
         cmocka_unit_test(broken_activation_variables_are_an_error),

@@ -33,6 +33,7 @@ static const struct metrics_figures figures = {
     .proxy_errors = 6,
     .busy = 7,
     .idle_timeouts = 8,
+    .handover_adopted = 9,
     .workers = 4,
 };
 
@@ -46,6 +47,7 @@ static const struct metrics_figures max_figures = {
     .proxy_errors = UINT64_MAX,
     .busy = UINT64_MAX,
     .idle_timeouts = UINT64_MAX,
+    .handover_adopted = UINT64_MAX,
     .workers = UINT32_MAX,
 };
 
@@ -75,6 +77,10 @@ static const char expected[] =
     "# HELP hellod_timeouts_total Client connections closed for a timeout, by kind.\n"
     "# TYPE hellod_timeouts_total counter\n"
     "hellod_timeouts_total{kind=\"idle\"} 8\n"
+    "# HELP hellod_handover_adopted_total Client connections taken over at start from the hellod "
+    "before the restart.\n"
+    "# TYPE hellod_handover_adopted_total counter\n"
+    "hellod_handover_adopted_total 9\n"
     "# HELP hellod_workers Worker threads serving clients.\n"
     "# TYPE hellod_workers gauge\n"
     "hellod_workers 4\n";

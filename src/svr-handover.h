@@ -1,0 +1,40 @@
+/* svr-handover.h - the stopping side of the restart handover: at a stop
+ * under a service manager with a file descriptor store, each worker hands
+ * its open connections, each with a memfd of its state
+ * (docs/handover-format.md), to the store instead of closing them; the next
+ * hellod adopts them (svr-adopt.h). The store's size is counted here, since
+ * the service manager drops what passes it without a word. */
+#ifndef HELLO_SVR_HANDOVER_H
+#define HELLO_SVR_HANDOVER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "log.h"
+#include "svr-conn.h"
+#include "svr-listen.h" /* the names stored descriptors carry */
+
+/* Shared by the workers of one server: set up by it, read by all. */
+struct handover {
+    bool enabled;           /* $NOTIFY_SOCKET and $FDSTORE > 0 */
+    _Atomic long slots;     /* store slots left: a connection takes two */
+    _Atomic unsigned given; /* connections handed over */
+    uint64_t stop_usec;     /* CLOCK_MONOTONIC µs of the stop signal (main thread) */
+};
+
+/* Reads $NOTIFY_SOCKET and $FDSTORE (the store's size, FileDescriptorStoreMax=;
+ * systemd 254 and later set it, hellod.service sets it for older ones). */
+void handover_init(struct handover *h);
+
+/* At a stop, in a worker: hands over ctx's connections while the store has
+ * room; those left stay in ctx, for the usual stop. Returns how many went. */
+unsigned handover_give(struct handover *h, struct conn_ctx *ctx, const struct logger *log,
+                       uint64_t now);
+
+/* In the main thread once every worker has ended: the stop's time for the
+ * next hellod, then a barrier, so that the service manager has taken every
+ * descriptor before this process exits. 0 or a negative errno. */
+int handover_finish(struct handover *h, const struct logger *log);
+
+#endif

@@ -1,0 +1,561 @@
+"""The restart handover (issue 14): at SIGTERM under a service manager with a
+file descriptor store, hellod hands every open connection and its state to
+the store, and the next hellod goes on serving them; without a store a stop
+is what it always was.
+
+Python plays the service manager here: it holds the listening socket, starts
+hellod with LISTEN_FDS/LISTEN_FDNAMES (and the stored descriptors, newest
+first, as systemd passes them), and listens on NOTIFY_SOCKET for READY=1,
+FDSTORE=1 (with FDNAME= and SCM_RIGHTS), FDSTOREREMOVE=1 and BARRIER=1.
+"""
+import array
+import fcntl
+import resource
+import select
+import struct
+
+from hellotest import *
+
+SCM_MAX_FD = 253
+ERROR_TOO_LONG = b"ERROR message too long\n"
+
+
+# --- the service manager --------------------------------------------------------
+
+class Manager:
+    """A listening socket, a notify socket with a descriptor store, and hellod
+    processes started one after the other on them."""
+
+    def __init__(self, config=None, fdstore=256, workers=2):
+        self.tmp = make_tmpdir()
+        self.fdstore = fdstore
+        sections = {"server": {"workers": str(workers)}}
+        for section, keys in (config or {}).items():
+            sections.setdefault(section, {}).update(keys)
+        self.config_path = os.path.join(self.tmp, "hellod.conf")
+        write_config(self.config_path, sections)
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(1024)
+        self.address = self.listener.getsockname()
+        self.notify_path = os.path.join(self.tmp, "notify")
+        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.notify.bind(self.notify_path)
+        self.notify.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        self.store = []  # [(name, fd)], in the order stored
+        self.messages = []  # every datagram's text
+        self.removes = []  # the FDNAME= of each FDSTOREREMOVE=1
+        self.stored_per_message = []  # descriptors per FDSTORE=1 datagram
+        self.cond = threading.Condition()
+        self.proc = None
+        self.gen = 0
+        self.stop_r, self.stop_w = os.pipe()
+        self.thread = threading.Thread(target=self._collect, daemon=True)
+        self.thread.start()
+
+    def _collect(self):
+        space = socket.CMSG_SPACE(SCM_MAX_FD * 4)
+        while True:
+            ready, _, _ = select.select([self.notify, self.stop_r], [], [])
+            if self.stop_r in ready:
+                return
+            data, anc, flags, _ = self.notify.recvmsg(65536, space)
+            fds = array.array("i")
+            for level, kind, payload in anc:
+                if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                    fds.frombytes(payload[:len(payload) - len(payload) % 4])
+            assert not flags & socket.MSG_CTRUNC, "descriptors cut off"
+            for fd in fds:  # as systemd's own: no hellod inherits them but by LISTEN_FDS
+                os.set_inheritable(fd, False)
+            text = data.decode("utf-8", "replace")
+            fields = dict(l.split("=", 1) for l in text.split("\n") if "=" in l)
+            with self.cond:
+                self.messages.append(text)
+                if fields.get("FDSTORE") == "1":
+                    self.stored_per_message.append(len(fds))
+                    for fd in fds:
+                        self.store.append((fields.get("FDNAME", "stored"), fd))
+                    fds = []
+                elif fields.get("FDSTOREREMOVE") == "1":
+                    name = fields.get("FDNAME")
+                    self.removes.append(name)
+                    for n, fd in [x for x in self.store if x[0] == name]:
+                        os.close(fd)
+                    self.store = [x for x in self.store if x[0] != name]
+                self.cond.notify_all()
+            for fd in fds:  # BARRIER=1's pipe, or descriptors nobody asked to store
+                os.close(fd)
+
+    def lines(self, start=0):
+        with self.cond:
+            return [l for m in self.messages[start:] for l in m.split("\n") if l]
+
+    def wait_line(self, rx, start=0, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for i, m in enumerate(self.messages[start:]):
+                    for l in m.split("\n"):
+                        if re.fullmatch(rx, l):
+                            return start + i, l
+                if self.proc and self.proc.poll() is not None:
+                    raise AssertionError("hellod exited with %s; log:\n%s"
+                                         % (self.proc.returncode, self.log()))
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError("no %r in %r; log:\n%s" % (rx, self.lines(), self.log()))
+                self.cond.wait(min(left, 0.05))
+
+    def names(self):
+        with self.cond:
+            return [n for n, _ in self.store]
+
+    def start(self, env=None):
+        """Starts hellod with the listener and the store (newest first); waits for READY=1."""
+        self.gen += 1
+        with self.cond:
+            passed = [("hellod.socket", self.listener.fileno())] + list(reversed(self.store))
+            start = len(self.messages)
+        fds = [fd for _, fd in passed]
+        extra = {"NOTIFY_SOCKET": self.notify_path, "LISTEN_FDS": str(len(fds)),
+                 "LISTEN_FDNAMES": ":".join(n for n, _ in passed)}
+        if self.fdstore is not None:
+            extra["FDSTORE"] = str(self.fdstore)
+        extra.update(env or {})
+
+        base = max(fds + [3 + len(fds)]) + 1  # above both where they are and where they go
+
+        def place_fds():
+            high = [fcntl.fcntl(fd, fcntl.F_DUPFD, base) for fd in fds]
+            for i, fd in enumerate(high):
+                os.dup2(fd, 3 + i, inheritable=True)
+                os.close(fd)
+
+        self.stderr_path = os.path.join(self.tmp, "stderr.%d" % self.gen)
+        with open(self.stderr_path, "wb") as err:
+            # LISTEN_PID is the pid of hellod: sh execs it in place.
+            self.proc = subprocess.Popen(
+                ["sh", "-c", 'LISTEN_PID=$$ exec "$0" "$@"', env_path("HELLOD"),
+                 "-c", self.config_path],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
+                env=_env(extra), preexec_fn=place_fds, close_fds=False)
+        self.wait_line("READY=1", start)
+        return start
+
+    def log(self):
+        try:
+            with open(self.stderr_path, "rb") as f:
+                return f.read().decode("utf-8", "backslashreplace")
+        except (AttributeError, FileNotFoundError):
+            return ""
+
+    def sigterm(self, timeout=10.0):
+        """SIGTERM, and the exit status (which must come within timeout)."""
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise AssertionError("hellod still running %gs after SIGTERM; log:\n%s"
+                                 % (timeout, self.log())) from None
+
+    def restart(self):
+        """A restart: SIGTERM (exit 0), then a new hellod on the listener and the store."""
+        rc = self.sigterm()
+        assert rc == 0, "exit status %s; log:\n%s" % (rc, self.log())
+        return self.start()
+
+    def close(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        os.write(self.stop_w, b"x")
+        self.thread.join(2)
+        with self.cond:
+            for _, fd in self.store:
+                os.close(fd)
+            self.store = []
+        self.listener.close()
+        self.notify.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            diag("hellod's log:\n" + self.log())
+        self.close()
+        return False
+
+
+def _env(extra):
+    env = dict(os.environ)
+    # INVOCATION_ID: had this test been started by systemd, hellod would ask
+    # its unit's job whether a SIGTERM is a stop; here Python is the manager.
+    for k in ("NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "FDSTORE",
+              "JOURNAL_STREAM", "WATCHDOG_USEC", "WATCHDOG_PID", "INVOCATION_ID"):
+        env.pop(k, None)
+    env.update(extra)
+    return env
+
+
+def more_descriptors():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def no_bytes(c, wait=0.2):
+    """Nothing arrives on c within wait (and no EOF)."""
+    c.sock.settimeout(wait)
+    try:
+        data = c.sock.recv(65536)
+    except socket.timeout:
+        return True
+    finally:
+        c.sock.settimeout(5.0)
+    raise AssertionError("expected nothing, got %r" % data[:200])
+
+
+def took_over(m, start, n, closed=0):
+    m.wait_line(r"STATUS=took over %d connections in \d+ ms \(%d closed\)" % (n, closed), start)
+
+
+# --- the connection state, as docs/handover-format.md writes it ------------------
+
+def rec(kind, value):
+    return struct.pack(">HI", kind, len(value)) + value
+
+
+def addr_v4(host, port):
+    return struct.pack(">BBHI", 1, 0, port, 0) + socket.inet_aton(host) + bytes(12)
+
+
+def state_bytes(inode, peer=("127.0.0.1", 40000), conn_state=0, message=None, runs=(),
+                sent=0, version=1):
+    body = rec(0x8001, struct.pack(">Q", inode)) + rec(0x8002, addr_v4(*peer)) \
+        + rec(0x8003, bytes([conn_state, 0]))
+    if message is not None:
+        length, kept = message
+        body += rec(0x8005, struct.pack(">IB", length, 0) + kept)
+    if runs:
+        value = struct.pack(">IB", sent, len(runs))
+        for count, greeting in runs:
+            value += struct.pack(">IB", count, len(greeting)) + greeting
+        body += rec(0x8006, value)
+    return b"HLDC" + struct.pack(">HI", version, len(body)) + body
+
+
+def memfd_with(data):
+    fd = os.memfd_create("test-state", os.MFD_CLOEXEC)
+    os.write(fd, data)
+    return fd
+
+
+# --- the tests ------------------------------------------------------------------------
+
+@test(timeout=60)
+def every_kind_of_connection_goes_on_across_three_restarts():
+    more_descriptors()
+    with Manager({"server": {"idle_timeout": "60s", "message_timeout": "60s"}}) as m:
+        m.start()
+        idle = [connect(m.address) for _ in range(20)]
+        for c in idle:
+            c.send_lines(["hi"])
+            assert c.read_lines(1) == [GREETING]
+        partial = [connect(m.address) for _ in range(10)]
+        for i, c in enumerate(partial):
+            c.send(b"half a mess" if i % 2 else b"ends in a cr\r")
+        quiet = connect(m.address)  # never sent a byte
+        for c in partial:  # hellod has read them before the restart: the framer holds them
+            no_bytes(c, 0.05)
+        for round_ in range(3):
+            start = m.restart()
+            took_over(m, start, 31)
+            for c in idle:
+                c.send_lines(["again"])
+                assert c.read_lines(1) == [GREETING]
+            for i, c in enumerate(partial):
+                # the half message, and then one whole one, as one reply each
+                c.send(b"age\nx\n" if i % 2 else b"\nx\n")
+                assert c.read_lines(2) == [GREETING] * 2
+                no_bytes(c, 0.01)
+                c.send(b"half a mess" if i % 2 else b"ends in a cr\r")
+            quiet.send_lines(["late"])
+            assert quiet.read_lines(1) == [GREETING]
+        for c in idle + partial + [quiet]:
+            c.close()
+        rc = m.sigterm()
+        assert rc == 0, "exit status %s; log:\n%s" % (rc, m.log())
+
+
+@test(timeout=60)
+def a_client_that_does_not_read_gets_every_reply_once_in_order():
+    """Replies owed in two greetings (a reload between), by a client that
+    stopped reading; then a restart. The restart does not wait for it, and it
+    gets every reply, exactly once, in the greeting of its message."""
+    with Manager({"server": {"greeting": "first greeting"}}, workers=1) as m:
+        m.start()
+        c = connect(m.address)
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        n1 = 60000  # 120 KB in, 900 KB of replies: more than the kernel's buffers hold
+        c.send(b"a\n" * n1)
+        # hellod has answered some in the first greeting before the reload
+        c.sock.settimeout(5)
+        assert c.sock.recv(1, socket.MSG_PEEK) == b"f"
+        write_config(m.config_path, {"server": {"workers": "1", "greeting": "second greeting"}})
+        m.proc.send_signal(signal.SIGHUP)
+        m.wait_line(r"READY=1", len(m.messages))
+        n2 = 1000
+        c.send(b"b\n" * n2)
+        t0 = time.monotonic()
+        start = m.restart()
+        assert time.monotonic() - t0 < 4.0, "the restart waited for the client"
+        took_over(m, start, 1)
+        got = c.read_lines(n1 + n2, timeout=30)
+        first = got.count(b"first greeting\n")
+        assert got[:first] == [b"first greeting\n"] * first
+        assert got[first:] == [b"second greeting\n"] * (n1 + n2 - first), \
+            "not every reply, once, in order: %d first of %d" % (first, len(got))
+        # which greeting a message got depends on when hellod read it; none is lost
+        assert first >= 1, "no reply in the first greeting"
+        no_bytes(c)
+        c.send_lines(["more"])
+        assert c.read_lines(1) == [b"second greeting\n"]
+        c.close()
+
+
+@test(timeout=60)
+def a_pipelining_client_loses_nothing_across_restarts():
+    more_descriptors()
+    with Manager(workers=2) as m:
+        m.start()
+        c = connect(m.address)
+        total = 30000
+        done = threading.Event()
+
+        def sender():
+            for i in range(0, total, 100):
+                c.sock.sendall(b"p\n" * 100)
+                time.sleep(0.001)
+            done.set()
+
+        t = threading.Thread(target=sender, daemon=True)
+        t.start()
+        got = 0
+        restarts = 0
+        while got < total:
+            got += len(c.read_lines(min(500, total - got), timeout=20))
+            if restarts < 3 and got >= (restarts + 1) * total // 4:
+                m.restart()
+                restarts += 1
+        assert restarts == 3
+        t.join(5)
+        assert done.is_set()
+        no_bytes(c)
+        c.close()
+
+
+@test(timeout=60)
+def proxy_headers_whole_and_half_are_carried_over():
+    v2_local = b"\r\n\r\n\x00\r\nQUIT\n" + bytes([0x20, 0x00, 0x00, 0x00])
+    v1 = b"PROXY TCP4 192.0.2.1 198.51.100.1 56324 8080\r\n"
+    v2 = b"\r\n\r\n\x00\r\nQUIT\n" + bytes([0x21, 0x11, 0x00, 12]) \
+        + socket.inet_aton("192.0.2.2") + socket.inet_aton("198.51.100.1") \
+        + struct.pack(">HH", 40002, 8080)
+    with Manager({"server": {"proxy_protocol": "any", "proxy_from": "127.0.0.1",
+                             "proxy_timeout": "3s"},
+                  "log": {"messages": "yes"}}) as m:
+        m.start()
+        a, b, h, local, never = (connect(m.address) for _ in range(5))
+        never.send(v1[:10])  # and never the rest: proxy_timeout ends it, also after a restart
+        a.send(v1 + b"from one\n")
+        b.send(v2 + b"from two\n")
+        assert a.read_lines(1) == [GREETING] and b.read_lines(1) == [GREETING]
+        h.send(v1[:20])  # half a header
+        local.send(v2_local)
+        no_bytes(h, 0.1)
+        start = m.restart()
+        took_over(m, start, 5)
+        a.send_lines(["one again"])
+        b.send_lines(["two again"])
+        h.send(v1[20:] + b"header whole\n")
+        local.send_lines(["local"])
+        for c in (a, b, h, local):
+            assert c.read_lines(1) == [GREETING]
+        log = m.log()
+        # the client addresses the headers gave, kept by the new hellod
+        assert re.search(r'message from 192\.0\.2\.1:56324: "one again"', log), log
+        assert re.search(r'message from 192\.0\.2\.2:40002: "two again"', log), log
+        assert re.search(r'message from 192\.0\.2\.1:56324: "header whole"', log), log
+        assert re.search(r'message from 127\.0\.0\.1:\d+: "local"', log), log
+        # a header already consumed is not read again: a line that looks like one is a message
+        a.send(v1)
+        assert a.read_lines(1) == [GREETING]
+        never.expect_eof(timeout=6)
+        assert "no whole PROXY header within proxy_timeout" in m.log(), m.log()
+        for c in (a, b, h, local, never):
+            c.close()
+
+
+@test(timeout=60)
+def batches_of_at_most_253_and_the_store_is_emptied():
+    more_descriptors()
+    with Manager(workers=1, fdstore=1000) as m:
+        m.start()
+        conns = [connect(m.address) for _ in range(300)]
+        for c in conns:
+            c.send_lines(["x"])
+        for c in conns:
+            assert c.read_lines(1) == [GREETING]
+        rc = m.sigterm()
+        assert rc == 0, m.log()
+        names = m.names()
+        assert names.count("hellod-conn") == 300 and names.count("hellod-state") == 300, names
+        assert names.count("hellod-handover") == 1, names
+        assert max(m.stored_per_message) <= SCM_MAX_FD, m.stored_per_message
+        assert any(l == "BARRIER=1" for l in m.lines()), m.lines()
+        start = m.start()
+        took_over(m, start, 300)
+        # every stored name removed once, so that a later start does not adopt them again
+        m.wait_line("FDNAME=hellod-handover", start)
+        assert sorted(m.removes) == ["hellod-conn", "hellod-handover", "hellod-state"], m.removes
+        assert m.names() == [], m.names()
+        for c in conns:
+            c.send_lines(["y"])
+        for c in conns:
+            assert c.read_lines(1) == [GREETING]
+        for c in conns:
+            c.close()
+
+
+@test(timeout=60)
+def a_store_too_small_hands_over_what_fits_and_stops_the_rest():
+    # FDSTORE=5: the stop's time and two connections of two descriptors each
+    with Manager(fdstore=5, workers=1) as m:
+        m.start()
+        conns = [connect(m.address) for _ in range(4)]
+        for c in conns:
+            c.send_lines(["x"])
+            assert c.read_lines(1) == [GREETING]
+        rc = m.sigterm()
+        assert rc == 0, m.log()
+        assert len(m.names()) == 5, m.names()
+        assert "descriptor store is full" in m.log(), m.log()
+        start = m.start()
+        took_over(m, start, 2)
+        alive = closed = 0
+        for c in conns:
+            try:
+                c.send_lines(["y"])
+                data = c.read_lines(1, timeout=3)
+            except (AssertionError, ConnectionError) as e:
+                assert "timed out" not in str(e), e  # a close, not silence
+                closed += 1
+            else:
+                assert data == [GREETING]
+                alive += 1
+        assert (alive, closed) == (2, 2), (alive, closed)
+
+
+@test
+def without_a_store_a_stop_is_what_it_was():
+    for env in ({"FDSTORE": "0"}, {"FDSTORE": ""}):
+        with Manager(fdstore=None) as m:
+            m.start(env)
+            c = connect(m.address)
+            c.send(b"a\nb\n")
+            assert c.read_lines(2) == [GREETING] * 2
+            c.send(b"c\n")
+            assert m.sigterm() == 0
+            assert c.read_to_eof() in (b"", GREETING), "the owed reply, then the close"
+            assert m.names() == [] and not any("FDSTORE" in l for l in m.lines()), m.lines()
+            c.close()
+
+
+@test
+def the_units_job_says_stop_or_restart():
+    """hellod.service's ExecStop= leaves `systemctl list-jobs` of the unit in
+    $RUNTIME_DIRECTORY/stop-job: a stop job answers and closes, a restart
+    job hands over, and the file is read once."""
+    for line, handed in (("7 hellod.service stop running\n", False), ("", False),
+                         ("8 hellod.service restart running\n", True)):
+        with Manager(workers=1) as m:
+            run_dir = os.path.join(m.tmp, "run")
+            os.mkdir(run_dir)
+            m.start({"RUNTIME_DIRECTORY": run_dir})
+            c = connect(m.address)
+            c.send_lines(["x"])
+            assert c.read_lines(1) == [GREETING]
+            with open(os.path.join(run_dir, "stop-job"), "w") as f:
+                f.write(line)
+            assert m.sigterm() == 0, m.log()
+            assert not os.path.exists(os.path.join(run_dir, "stop-job")), "read once"
+            if handed:
+                assert "a restart (a restart job)" in m.log(), m.log()
+                assert m.names().count("hellod-conn") == 1, m.names()
+                no_bytes(c)
+            else:
+                assert re.search(r"a stop \((a stop job|no job)\)", m.log()), m.log()
+                assert m.names() == [], m.names()
+                c.expect_eof()
+            c.close()
+
+
+@test(timeout=30)
+def unreadable_states_close_their_connection_and_nothing_else():
+    """The store as a broken or newer hellod may leave it: each connection
+    gets the protocol's error or a plain close, hellod serves on."""
+    with Manager({"server": {"max_message": "100"}}, workers=1) as m:
+        clients, stored = [], []
+
+        def pair():
+            c = connect(m.address)
+            s, _ = m.listener.accept()
+            clients.append(c)
+            stored.append(("hellod-conn", os.dup(s.fileno())))
+            ino = os.fstat(s.fileno()).st_ino
+            s.close()
+            return c, ino
+
+        good, ino_good = pair()
+        corrupt, ino_corrupt = pair()
+        newer, ino_newer = pair()
+        long_, ino_long = pair()
+        alone, _ = pair()
+        greet = GREETING[:-1]
+        states = [
+            state_bytes(ino_good, runs=[(2, greet)], message=(5, b"")),
+            state_bytes(ino_corrupt)[:-7],  # cut short
+            state_bytes(ino_newer, version=2),
+            state_bytes(ino_long, runs=[(1, b"old greeting")], message=(500, b"")),
+            state_bytes(123456789),  # its socket is gone
+            b"not a state at all",
+        ]
+        with m.cond:
+            m.store = stored + [("hellod-state", memfd_with(s)) for s in states]
+        start = m.start()
+        took_over(m, start, 2, closed=3)
+        # the good one: two replies owed, its half message ended by the next byte
+        assert good.read_lines(2) == [GREETING] * 2
+        good.send(b"\n")
+        assert good.read_lines(1) == [GREETING]
+        # over max_message now: the reply it was owed, then the error, then the close
+        assert long_.read_to_eof() == b"old greeting\n" + ERROR_TOO_LONG
+        for c in (corrupt, newer, alone):
+            try:
+                data = c.read_to_eof()
+            except ConnectionResetError:
+                data = b""
+            assert data == b"", data
+        assert re.search(r"cannot read a stored connection's state: corrupt", m.log()), m.log()
+        assert re.search(r"state of a newer format", m.log()), m.log()
+        assert sorted(m.removes) == ["hellod-conn", "hellod-state"], m.removes
+        # and it serves
+        with connect(m.address) as c:
+            c.send_lines(["x"])
+            assert c.read_lines(1) == [GREETING]
+        for c in clients:
+            c.close()
+
+
+run()
