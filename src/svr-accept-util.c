@@ -19,10 +19,9 @@ int accept_batch(int listen_fd, unsigned max, accept_client_fn take, void *userd
             take(fd, (const struct sockaddr *)&peer, len, userdata);
             continue;
         }
-        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM ||
+            errno == EAGAIN)
             return -errno;
-        if (errno == EAGAIN)
-            return 0;
         /* ECONNABORTED and the like: that client gave up; EINTR: again */
     }
     return 0;

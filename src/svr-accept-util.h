@@ -28,8 +28,9 @@ typedef void (*accept_client_fn)(int fd, const struct sockaddr *peer, socklen_t 
 /* Accepts up to max clients of listen_fd, handing each to take. A client
  * that failed before it was taken (ECONNABORTED, EPROTO, the network errors
  * accept(2) passes on) is skipped, and counts in the batch. Returns 0 when
- * none is left waiting or max were tried, or -EMFILE, -ENFILE, -ENOBUFS or
- * -ENOMEM when out of descriptors or memory: the caller pauses accepting. */
+ * max were tried (more may wait), -EAGAIN when none is left waiting, or
+ * -EMFILE, -ENFILE, -ENOBUFS or -ENOMEM when out of descriptors or memory:
+ * the caller pauses accepting. */
 int accept_batch(int listen_fd, unsigned max, accept_client_fn take, void *userdata);
 
 /* Whether accepting is paused, until when, and when that was last said. */

@@ -423,7 +423,7 @@ static int on_accept(sd_event_source *s, int listen_fd, uint32_t revents, void *
     struct metrics *m = userdata;
     int r = accept_batch(listen_fd, ACCEPT_BATCH, on_client, m);
 
-    if (r < 0)
+    if (r < 0 && r != -EAGAIN)
         pause_accepting(m, -r);
     return 0;
 }
