@@ -89,8 +89,15 @@ static void on_client(int fd, const struct sockaddr *sa, socklen_t len, void *us
     const struct admission *a = userdata;
     union peer peer = {0};
 
-    /* All of an IP address; of a UNIX one, more than peer_len() shows. */
-    memcpy(&peer, sa, len < sizeof peer ? len : sizeof peer);
+    /* What accept4() writes into a union peer: all of an IP address (copied
+     * whole, which costs less than a copy of len bytes on this path), the
+     * start of a UNIX one. */
+    if (sa->sa_family == AF_INET6)
+        peer.in6 = *(const struct sockaddr_in6 *)sa;
+    else if (sa->sa_family == AF_INET)
+        peer.in = *(const struct sockaddr_in *)sa;
+    else
+        memcpy(&peer, sa, len < sizeof peer ? len : sizeof peer);
     admit(a->ctx, a->slots, fd, &peer);
 }
 
