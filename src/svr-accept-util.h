@@ -31,9 +31,9 @@ typedef void (*accept_client_fn)(int fd, const struct sockaddr *peer, socklen_t 
  * accept(2) passes on) is skipped, and counts in the batch. Returns 0 when
  * max were tried (more may wait), -EAGAIN when none is left waiting, or
  * -EMFILE, -ENFILE, -ENOBUFS or -ENOMEM when out of descriptors or memory:
- * the caller pauses accepting. */
-/* Inline, so that each caller's take is inlined into its loop: accepting
- * costs what a loop of the caller's own did (bench/compare, G for C). */
+ * the caller pauses accepting. Inline, so that each caller's take is inlined
+ * into its loop: accepting costs what a loop of the caller's own did
+ * (bench/compare's instructions per connection in C). */
 static inline int accept_batch(int listen_fd, unsigned max, accept_client_fn take, void *userdata)
 {
     for (unsigned i = 0; i < max; i++) {
