@@ -13,8 +13,10 @@
 /* A connection closed by our side reads and drops what its client still
  * sends for this long, so that our close does not become a reset that
  * destroys the last line in flight (the "lingering close" of httpd and
- * nginx). Neither hellod(8) nor SPEC.md promises a figure; 2 s is what the
- * hello connections have always used, well inside a stop's 5 s. */
+ * nginx): a hello connection's, and a metrics connection's after its
+ * response (within its METRICS_TIMEOUT). Neither hellod(8) nor SPEC.md
+ * promises a figure; 2 s is what the hello connections have always used,
+ * well inside a stop's 5 s. */
 #define NET_LINGER_USEC (2 * 1000000ULL)
 
 /* One bound and listening socket, non-blocking and close-on-exec. */

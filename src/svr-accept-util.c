@@ -1,5 +1,6 @@
-/* svr-accept-util.c - the accept batch, the pause after EMFILE, and a
- * client's name in a log line, shared by every listener of hellod. */
+/* svr-accept-util.c - the pause after EMFILE and a client's name in a log
+ * line, shared by every listener of hellod (the accept batch is inline, in
+ * the header). */
 #include "config.h"
 
 #include "svr-accept-util.h"
@@ -7,26 +8,6 @@
 #include <errno.h>
 
 #include "addr.h"
-
-int accept_batch(int listen_fd, unsigned max, accept_client_fn take, void *userdata)
-{
-    for (unsigned i = 0; i < max; i++) {
-        struct sockaddr_storage peer = {0};
-        socklen_t len = sizeof peer;
-        int fd = accept4(listen_fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-        if (fd >= 0) {
-            take(fd, (const struct sockaddr *)&peer, len, userdata);
-            continue;
-        }
-        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-            return -errno;
-        if (errno == EAGAIN)
-            return 0;
-        /* ECONNABORTED and the like: that client gave up; EINTR: again */
-    }
-    return 0;
-}
 
 bool accept_pause_begin(struct accept_pause *p, uint64_t now)
 {

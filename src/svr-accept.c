@@ -1,4 +1,5 @@
-/* svr-accept.c - admission: accept, the checks, then conn_open(). */
+/* svr-accept.c - admission: accept (svr-accept-util's batch), the checks,
+ * then conn_open(). */
 #include "config.h"
 
 #include "svr-accept.h"
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "svr-accept-util.h"
 
 /* Each wakeup accepts at most this many clients, so that a flood of new
  * connections cannot starve the open ones. */
@@ -15,23 +17,26 @@
 
 static const char error_busy[] = "ERROR server busy\n";
 
+/* A client turned away, in a log line of the connections' shape. */
+static void log_refused(const struct conn_ctx *ctx, const union peer *peer, const char *what)
+{
+    /* A client can cause one with each connection it opens: bounded. */
+    if (LOG_NOTICE <= ctx->log->max_level &&
+        log_limit_pass(ctx->log, LOG_BOUND_CLIENT_ERRORS, ctx->loop->now))
+        accept_log_client(ctx->log, LOG_NOTICE, "", &peer->sa, peer_len(peer), what);
+}
+
 /* Past max_connections: say so and close, reading first what the client
  * already sent, so that the close is not a reset that loses the error line. */
 static void refuse_busy(struct conn_ctx *ctx, int fd, const union peer *peer)
 {
-    char name[ADDR_STRLEN];
-
     stats_add(ctx->stats, busy, 1);
     if (send(fd, error_busy, sizeof error_busy - 1, MSG_NOSIGNAL | MSG_DONTWAIT) > 0) {
         shutdown(fd, SHUT_WR);
         (void)!recv(fd, ctx->rbuf, ctx->rbuf_size, MSG_DONTWAIT); /* none sent yet is fine */
     }
     close(fd);
-    if (LOG_NOTICE <= ctx->log->max_level &&
-        log_limit_pass(ctx->log, LOG_BOUND_CLIENT_ERRORS, ctx->loop->now)) {
-        peer_name(peer, name, sizeof name);
-        log_peer(ctx->log, LOG_NOTICE, name, "%s: server busy, refused", name);
-    }
+    log_refused(ctx, peer, "server busy, refused");
 }
 
 /* With the PROXY protocol on, only the load balancers may connect: anyone
@@ -49,15 +54,9 @@ static bool proxy_trusted(const struct config *cfg, const union peer *peer)
 
 static void refuse_untrusted(struct conn_ctx *ctx, int fd, const union peer *peer)
 {
-    char name[ADDR_STRLEN];
-
     stats_add(ctx->stats, proxy_errors, 1);
     close(fd);
-    if (LOG_NOTICE <= ctx->log->max_level &&
-        log_limit_pass(ctx->log, LOG_BOUND_CLIENT_ERRORS, ctx->loop->now)) {
-        peer_name(peer, name, sizeof name);
-        log_peer(ctx->log, LOG_NOTICE, name, "%s: not in proxy_from, closed", name);
-    }
+    log_refused(ctx, peer, "not in proxy_from, closed");
 }
 
 /* One client off the queue: refused, or a connection; never an error of
@@ -82,23 +81,34 @@ static void admit(struct conn_ctx *ctx, struct slots *slots, int fd, const union
     }
 }
 
+/* Where accept_batch() hands each client: admit()'s arguments. */
+struct admission {
+    struct conn_ctx *ctx;
+    struct slots *slots;
+};
+
+static void on_client(int fd, const struct sockaddr *sa, socklen_t len, void *userdata)
+{
+    const struct admission *a = userdata;
+    union peer peer = {0};
+
+    /* What accept4() writes into a union peer: all of an IP address (copied
+     * whole, which costs less than a copy of len bytes on this path), the
+     * start of a UNIX one. */
+    if (sa->sa_family == AF_INET6)
+        peer.in6 = *(const struct sockaddr_in6 *)sa;
+    else if (sa->sa_family == AF_INET)
+        peer.in = *(const struct sockaddr_in *)sa;
+    else
+        memcpy(&peer, sa, len < sizeof peer ? len : sizeof peer);
+    admit(a->ctx, a->slots, fd, &peer);
+}
+
 int accept_clients(struct conn_ctx *ctx, struct slots *slots, int listen_fd)
 {
-    for (int i = 0; i < ACCEPT_BATCH; i++) {
-        union peer peer = {0};
-        socklen_t len = sizeof peer;
-        int fd = accept4(listen_fd, &peer.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    struct admission a = {ctx, slots};
 
-        if (fd < 0) {
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-                return -errno;
-            if (errno == EAGAIN)
-                return -EAGAIN;
-            continue; /* ECONNABORTED and the like: that client gave up */
-        }
-        admit(ctx, slots, fd, &peer);
-    }
-    return 0;
+    return accept_batch(listen_fd, ACCEPT_BATCH, on_client, &a);
 }
 
 int accept_passed(struct conn_ctx *ctx, struct slots *slots, int fd)

@@ -1,4 +1,6 @@
-/* svr-config.c - the configuration: a typed table of keys, parsed with inih. */
+/* svr-config.c - the configuration's keys: a typed table of them, their
+ * defaults, reading and checking one value, and printing them all back.
+ * Reading a file of them is svr-config-file.c's. */
 #include "config.h"
 
 #include "svr-config.h"
@@ -10,10 +12,9 @@
 #include <string.h>
 #include <syslog.h>
 
-#include <ini.h>
-
 #include "parse.h"
 #include "proxy.h"
+#include "svr-config-int.h"
 
 enum key_type {
     KEY_GREETING,
@@ -85,6 +86,7 @@ static const struct key {
      &metrics_listen_key},
 };
 #define N_KEYS (sizeof keys / sizeof keys[0])
+_Static_assert(N_KEYS <= CONFIG_KEYS_MAX, "the file's reader counts at most CONFIG_KEYS_MAX keys");
 
 void config_defaults(struct config *cfg)
 {
@@ -102,10 +104,7 @@ void config_defaults(struct config *cfg)
     };
 }
 
-static int fail(struct config_error *err, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(struct config_error *err, const char *key, const char *fmt, ...)
+int config_fail(struct config_error *err, const char *key, const char *fmt, ...)
 {
     va_list ap;
 
@@ -132,7 +131,7 @@ static int parse_addr(const char *word, void *item, const char *key, struct conf
 {
     int r = addr_parse(word, item);
 
-    return r < 0 ? fail(err, key, "'%.64s': %s", word, addr_error(r)) : 0;
+    return r < 0 ? config_fail(err, key, "'%.64s': %s", word, addr_error(r)) : 0;
 }
 
 static void format_addr(const void *item, char *buf, size_t size)
@@ -143,7 +142,7 @@ static void format_addr(const void *item, char *buf, size_t size)
 static int parse_cidr(const char *word, void *item, const char *key, struct config_error *err)
 {
     if (addr_cidr_parse(word, item) < 0)
-        return fail(err, key, "'%.64s' is not an address or an ADDRESS/BITS range", word);
+        return config_fail(err, key, "'%.64s' is not an address or an ADDRESS/BITS range", word);
     return 0;
 }
 
@@ -175,20 +174,20 @@ static int set_list(struct config *cfg, const struct key *k, const char *value, 
     char copy[1024], *save = NULL;
 
     if (strlen(value) >= sizeof copy)
-        return fail(err, keyname, "value too long");
+        return config_fail(err, keyname, "value too long");
     strcpy(copy, value);
     for (char *tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
         int r;
 
         if (n == CONFIG_LISTEN_MAX)
-            return fail(err, keyname, "more than %d %s", CONFIG_LISTEN_MAX, t->items);
+            return config_fail(err, keyname, "more than %d %s", CONFIG_LISTEN_MAX, t->items);
         r = t->parse(tok, (char *)scratch + (n - first) * t->size, keyname, err);
         if (r < 0)
             return r;
         n++;
     }
     if (n == first)
-        return fail(err, keyname, "no address given");
+        return config_fail(err, keyname, "no address given");
     memcpy((char *)cfg + k->offset + first * t->size, scratch, (n - first) * t->size);
     *count = n;
     if (k->list->given)
@@ -201,14 +200,14 @@ static int set_greeting(char *dst, const char *value, const char *key, struct co
     size_t n = strlen(value);
 
     if (n == 0)
-        return fail(err, key, "must not be empty");
+        return config_fail(err, key, "must not be empty");
     if (n > CONFIG_GREETING_MAX)
-        return fail(err, key, "longer than %d bytes", CONFIG_GREETING_MAX);
+        return config_fail(err, key, "longer than %d bytes", CONFIG_GREETING_MAX);
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)value[i] < 0x20 || value[i] == 0x7f)
-            return fail(err, key, "must not contain control characters");
+            return config_fail(err, key, "must not contain control characters");
     if (value[0] == ';' || value[0] == '#') /* it would read back as a comment */
-        return fail(err, key, "must not begin with ; or #");
+        return config_fail(err, key, "must not begin with ; or #");
     memcpy(dst, value, n + 1);
     return 0;
 }
@@ -227,7 +226,7 @@ static int set_proxy(unsigned *versions, const char *value, const char *key,
             return 0;
         }
     }
-    return fail(err, key, "'%.32s' is not one of no, v1, v2, any", value);
+    return config_fail(err, key, "'%.32s' is not one of no, v1, v2, any", value);
 }
 
 static const char *proxy_mode_name(unsigned versions)
@@ -253,35 +252,35 @@ static int set_value(struct config *cfg, const struct key *k, const char *value,
     case KEY_UINT32:
         r = parse_uint(value, k->min, k->max, &v);
         if (r == -ERANGE)
-            return fail(err, keyname, "'%.32s' out of range (%llu..%llu)", value,
-                        (unsigned long long)k->min, (unsigned long long)k->max);
+            return config_fail(err, keyname, "'%.32s' out of range (%llu..%llu)", value,
+                               (unsigned long long)k->min, (unsigned long long)k->max);
         if (r < 0)
-            return fail(err, keyname, "'%.32s' is not a whole number", value);
+            return config_fail(err, keyname, "'%.32s' is not a whole number", value);
         *(uint32_t *)field = (uint32_t)v;
         return 0;
     case KEY_DURATION:
         r = parse_duration(value, k->max, &v);
         if (r == -ERANGE)
-            return fail(err, keyname, "'%.32s' out of range (at most 24h)", value);
+            return config_fail(err, keyname, "'%.32s' out of range (at most 24h)", value);
         if (r < 0)
-            return fail(err, keyname,
-                        "'%.32s' is not a duration (like 100ms, 60s, 5min, 1h; 0 for never)",
-                        value);
+            return config_fail(err, keyname,
+                               "'%.32s' is not a duration (like 100ms, 60s, 5min, 1h; 0 for never)",
+                               value);
         *(uint64_t *)field = v;
         return 0;
     case KEY_LOG_LEVEL:
         if (parse_log_level(value, field) < 0)
-            return fail(err, keyname, "'%.32s' is not one of err, warning, notice, info, debug",
-                        value);
+            return config_fail(err, keyname,
+                               "'%.32s' is not one of err, warning, notice, info, debug", value);
         return 0;
     case KEY_BOOL:
         if (parse_bool(value, field) < 0)
-            return fail(err, keyname, "'%.32s' is not yes or no", value);
+            return config_fail(err, keyname, "'%.32s' is not yes or no", value);
         return 0;
     case KEY_PROXY:
         return set_proxy(field, value, keyname, err);
     }
-    return fail(err, keyname, "internal error: unknown key type");
+    return config_fail(err, keyname, "internal error: unknown key type");
 }
 
 static const struct key *find_key(const char *section, const char *name, bool *section_known)
@@ -304,27 +303,27 @@ int config_set(struct config *cfg, const char *section, const char *name, const 
     bool section_known;
     const struct key *k = find_key(section, name, &section_known);
 
-    snprintf(keyname, sizeof keyname, "[%.16s] %.24s", section, name);
+    config_key_name(keyname, sizeof keyname, section, name);
     if (!section_known)
-        return fail(err, NULL, "unknown section [%.32s]", section);
+        return config_fail(err, NULL, "unknown section [%.32s]", section);
     if (!k)
-        return fail(err, keyname, "unknown key");
+        return config_fail(err, keyname, "unknown key");
     return set_value(cfg, k, value, keyname, err);
 }
 
-/* What inih's callbacks share while one file is read. */
-struct load {
-    FILE *file;
-    struct config *cfg;
-    struct config_error *err;
-    unsigned line;         /* the line inih is at */
-    unsigned seen[N_KEYS]; /* the line each key was set on, to refuse it twice */
-    bool continuation;     /* the line is indented: inih continues the last key */
-    bool any_key;          /* a key was read: an indented line can continue it */
-    bool failed;
-};
+void config_key_name(char *buf, size_t size, const char *section, const char *name)
+{
+    snprintf(buf, size, "[%.16s] %.24s", section, name);
+}
 
-static bool is_known_section(const char *name, size_t n)
+int config_key_find(const char *section, const char *name, bool *section_known)
+{
+    const struct key *k = find_key(section, name, section_known);
+
+    return k ? (int)(k - keys) : -ENOENT;
+}
+
+bool config_section_known(const char *name, size_t n)
 {
     for (size_t i = 0; i < N_KEYS; i++)
         if (strlen(keys[i].section) == n && strncmp(keys[i].section, name, n) == 0)
@@ -332,143 +331,26 @@ static bool is_known_section(const char *name, size_t n)
     return false;
 }
 
-static void load_fail_line(struct load *ld)
+bool config_key_is_list(int index)
 {
-    ld->err->line = ld->line;
-    ld->failed = true;
+    return keys[index].type == KEY_LIST;
 }
 
-/* inih's reader: fgets that counts lines, so that errors can name them, and
- * that checks section names itself (inih reports only sections with keys). */
-static char *read_line(char *str, int num, void *stream)
+int config_key_append(struct config *cfg, int index, const char *value, const char *keyname,
+                      struct config_error *err)
 {
-    struct load *ld = stream;
-    const char *p;
-
-    if (ld->failed || !fgets(str, num, ld->file))
-        return NULL;
-    ld->line++;
-    if (!strchr(str, '\n') && !feof(ld->file)) {
-        fail(ld->err, NULL, "line longer than %d characters", num - 2);
-        load_fail_line(ld);
-        return NULL;
-    }
-    p = str;
-    if (ld->line == 1 && strncmp(p, "\xEF\xBB\xBF", 3) == 0)
-        p += 3; /* a UTF-8 byte order mark, which inih skips too */
-    ld->continuation = *p == ' ' || *p == '\t';
-    for (; *p == ' ' || *p == '\t'; p++)
-        ;
-    if (strchr(";#\r\n", *p))
-        ld->continuation = false; /* a comment or a blank line */
-    /* inih reads an indented line after a key as a continuation, even one
-     * that begins with '[' (an IPv6 address): only other lines are sections. */
-    if (*p == '[' && !(ld->continuation && ld->any_key)) {
-        const char *close = strchr(p, ']');
-        if (close && !is_known_section(p + 1, (size_t)(close - p - 1))) {
-            fail(ld->err, NULL, "unknown section [%.*s]",
-                 (int)(close - p - 1 > 32 ? 32 : close - p - 1), p + 1);
-            load_fail_line(ld);
-            return NULL;
-        }
-    }
-    return str;
+    return set_list(cfg, &keys[index], value, true, keyname, err);
 }
 
-/* An indented line: more addresses for listen or proxy_from, an error for
- * anything else. */
-static int on_continuation(struct load *ld, const struct key *k, const char *section,
-                           const char *name, const char *value)
+int config_check(const struct config *cfg, struct config_error *err, int *index)
 {
-    char keyname[sizeof ld->err->key];
-
-    snprintf(keyname, sizeof keyname, "[%.16s] %.24s", section, name);
-    if (!k || k->type != KEY_LIST) {
-        fail(ld->err, keyname,
-             "an indented line continues a value, and only listen and proxy_from have "
-             "more than one line");
-        load_fail_line(ld);
-        return 0;
-    }
-    if (set_list(ld->cfg, k, value, true, keyname, ld->err) < 0) {
-        load_fail_line(ld);
-        return 0;
-    }
-    return 1;
-}
-
-static int on_key(void *user, const char *section, const char *name, const char *value)
-{
-    struct load *ld = user;
-    bool section_known;
-    const struct key *k = find_key(section, name, &section_known);
-
-    if (ld->failed)
-        return 0;
-    if (ld->continuation)
-        return on_continuation(ld, k, section, name, value);
-    if (k && ld->seen[k - keys]) {
-        char keyname[sizeof ld->err->key];
-        snprintf(keyname, sizeof keyname, "[%.16s] %.24s", section, name);
-        fail(ld->err, keyname, "set twice (first on line %u)", ld->seen[k - keys]);
-        load_fail_line(ld);
-        return 0;
-    }
-    if (section[0] == '\0') {
-        fail(ld->err, NULL, "key '%.32s' outside of any section", name);
-        load_fail_line(ld);
-        return 0;
-    }
-    if (config_set(ld->cfg, section, name, value, ld->err) < 0) {
-        load_fail_line(ld);
-        return 0;
-    }
-    ld->seen[k - keys] = ld->line;
-    ld->any_key = true;
-    return 1;
-}
-
-int config_load(struct config *cfg, const char *path, bool must_exist, struct config_error *err)
-{
-    struct config next = *cfg;
-    struct load ld = {.cfg = &next, .err = err};
-    int r;
-
-    memset(err, 0, sizeof *err);
-    err->file = path;
-    ld.file = fopen(path, "re");
-    if (!ld.file) {
-        r = -errno;
-        if (r == -ENOENT && !must_exist)
-            return 0;
-        fail(err, NULL, "cannot read: %s", strerror(-r));
-        return r;
-    }
-    r = ini_parse_stream(read_line, &ld, on_key, &ld);
-    if (ferror(ld.file) && !ld.failed) {
-        int e = errno; /* EISDIR for a directory */
-        fclose(ld.file);
-        fail(err, NULL, "cannot read: %s", strerror(e));
-        return -e;
-    }
-    fclose(ld.file);
-    /* inih returns the first line it could not parse; our own error may be later. */
-    if (r > 0 && (!ld.failed || (unsigned)r < err->line)) {
-        fail(err, NULL, "syntax error: expected [section], key = value, or a ; comment");
-        err->line = (unsigned)r;
-        ld.failed = true;
-    }
-    if (!ld.failed && next.proxy_protocol && next.n_proxy_from == 0) {
+    if (cfg->proxy_protocol && cfg->n_proxy_from == 0) {
         /* Anyone could claim any address: the trusted senders must be named. */
-        fail(err, "[server] proxy_protocol",
-             "needs proxy_from: the addresses of the load "
-             "balancers that send the header");
-        err->line = ld.seen[find_key("server", "proxy_protocol", &(bool){0}) - keys];
-        ld.failed = true;
+        *index = config_key_find("server", "proxy_protocol", &(bool){0});
+        return config_fail(err, "[server] proxy_protocol",
+                           "needs proxy_from: the addresses of the load "
+                           "balancers that send the header");
     }
-    if (ld.failed)
-        return -EINVAL;
-    *cfg = next;
     return 0;
 }
 

@@ -1,6 +1,7 @@
 /* svr-config.h - hellod's configuration: the built-in defaults, loading
- * /etc/hellod.conf with inih, validating every key against a typed table,
- * command-line overrides, and printing the effective configuration. */
+ * /etc/hellod.conf with inih (svr-config-file.c), validating every key
+ * against a typed table, command-line overrides, and printing the effective
+ * configuration (svr-config.c). */
 #ifndef HELLO_SVR_CONFIG_H
 #define HELLO_SVR_CONFIG_H
 

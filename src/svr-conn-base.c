@@ -22,13 +22,16 @@ void conn_ctx_init(struct conn_ctx *ctx)
     ctx->deadline = UINT64_MAX;
 }
 
+socklen_t peer_len(const union peer *peer)
+{
+    if (peer->sa.sa_family == AF_UNIX)
+        return sizeof peer->sa.sa_family; /* UNIX clients have no name to show */
+    return peer->sa.sa_family == AF_INET6 ? sizeof peer->in6 : sizeof peer->in;
+}
+
 void peer_name(const union peer *peer, char *buf, size_t size)
 {
-    socklen_t len = peer->sa.sa_family == AF_INET6 ? sizeof peer->in6 : sizeof peer->in;
-
-    if (peer->sa.sa_family == AF_UNIX)
-        len = sizeof peer->sa.sa_family; /* UNIX clients have no name to show */
-    addr_format(&peer->sa, len, buf, size);
+    addr_format(&peer->sa, peer_len(peer), buf, size);
 }
 
 void conn_log(const struct conn *c, int prio, const char *what)

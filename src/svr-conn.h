@@ -26,8 +26,10 @@ union peer {
     struct sockaddr_in6 in6;
 };
 
-/* The address as log lines show it (ADDR_STRLEN bytes are enough). */
+/* The address as log lines show it (ADDR_STRLEN bytes are enough), and the
+ * length of it that they show (addr_format()'s len). */
 void peer_name(const union peer *peer, char *buf, size_t size);
+socklen_t peer_len(const union peer *peer);
 
 /* What the connections of one owner share, given by that owner (a worker)
  * and kept by it; a connection holds a pointer to it. */

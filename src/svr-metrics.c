@@ -23,10 +23,9 @@
 
 #include "addr.h"
 #include "escape.h"
+#include "net.h"
 #include "svr-accept-util.h"
 
-/* After the response, how long the client has to close its side. */
-#define LINGER_USEC (1000000ULL)
 /* Deadlines need no precision: sd-event may group them. */
 #define TIMER_ACCURACY (100 * 1000ULL)
 /* Each wakeup accepts at most this many clients. */
@@ -225,11 +224,12 @@ static int mconn_fd(const struct mconn *c)
     return sd_event_source_get_io_fd(c->io);
 }
 
-/* The answer is out: the client has until LINGER_USEC (or the deadline, if
- * sooner) to close its side, while what it still sends is dropped. */
+/* The answer is out: the client has until NET_LINGER_USEC, as a hello
+ * connection has (or the deadline, if sooner), to close its side, while what
+ * it still sends is dropped. */
 static void mconn_linger(struct mconn *c)
 {
-    uint64_t until = now_usec(c->m) + LINGER_USEC;
+    uint64_t until = now_usec(c->m) + NET_LINGER_USEC;
 
     c->state = MCONN_LINGER;
     shutdown(mconn_fd(c), SHUT_WR);
@@ -423,7 +423,7 @@ static int on_accept(sd_event_source *s, int listen_fd, uint32_t revents, void *
     struct metrics *m = userdata;
     int r = accept_batch(listen_fd, ACCEPT_BATCH, on_client, m);
 
-    if (r < 0)
+    if (r < 0 && r != -EAGAIN)
         pause_accepting(m, -r);
     return 0;
 }

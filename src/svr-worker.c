@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "loop.h"
+#include "svr-accept-util.h"
 #include "svr-accept.h"
 #include "svr-conn.h"
 
@@ -21,10 +22,6 @@
  * framer's count (and, when messages are logged, the first bytes of an
  * unfinished one). 64 KiB: a whole pipelined burst in one read. */
 #define WORKER_READ_BUF (64 * 1024)
-/* After EMFILE, accepting waits this long for descriptors to come free,
- * instead of spinning on a listener that stays readable. */
-#define ACCEPT_PAUSE    (100 * 1000ULL)
-#define LOG_PAUSE_EVERY (10 * 1000000ULL)
 /* A stop waits this long for clients to finish sending and take their replies. */
 #define DRAIN_LIMIT (5 * 1000000ULL)
 #define NEVER       UINT64_MAX
@@ -46,17 +43,15 @@ struct worker {
     struct watch mail_watch;
     /* Deadlines (CLOCK_MONOTONIC µs, NEVER: none); the loop sleeps until the
      * first of them and conns.deadline. */
-    uint64_t pause_until;  /* accepting resumes after EMFILE */
-    uint64_t drain_until;  /* a stop closes whoever is left */
-    uint64_t heartbeat_at; /* the watchdog's next proof of life */
+    struct accept_pause pause; /* out of descriptors: until when accepting waits */
+    uint64_t drain_until;      /* a stop closes whoever is left */
+    uint64_t heartbeat_at;     /* the watchdog's next proof of life */
     uint64_t heartbeat_every;
     struct reply *reply; /* the greeting, as a block of reply lines */
     bool stopping;
-    bool quit;             /* the loop ends after this wakeup */
-    bool inetd;            /* serving one passed connection, then done */
-    bool accept_paused;    /* out of descriptors: see pause_accepting() */
-    bool held;             /* MAIL_HOLD: not accepting until MAIL_LISTENERS */
-    uint64_t pause_logged; /* when that was last said */
+    bool quit;  /* the loop ends after this wakeup */
+    bool inetd; /* serving one passed connection, then done */
+    bool held;  /* MAIL_HOLD: not accepting until MAIL_LISTENERS */
     struct stats stats;
     _Atomic uint64_t idle_since; /* when open last fell to 0 (CLOCK_MONOTONIC µs) */
     _Atomic uint64_t heartbeat;  /* ticks while the loop runs, for the watchdog */
@@ -116,8 +111,7 @@ static void unwatch_listeners(struct worker *w)
 
 static void resume_accepting(struct worker *w)
 {
-    w->accept_paused = false;
-    w->pause_until = NEVER;
+    accept_pause_end(&w->pause);
     if (w->stopping || w->held)
         return;
     pthread_mutex_lock(&w->shared->lock);
@@ -125,22 +119,15 @@ static void resume_accepting(struct worker *w)
     pthread_mutex_unlock(&w->shared->lock);
 }
 
-/* Out of descriptors: the listener stays readable, so accepting again at once
- * would spin. Wait until a connection closes, or ACCEPT_PAUSE at most (the
- * shortage may be system-wide). Said once per LOG_PAUSE_EVERY, not per pause. */
+/* Out of descriptors: wait until a connection closes, or ACCEPT_PAUSE_USEC
+ * at most (the shortage may be system-wide). */
 static void pause_accepting(struct worker *w, int error)
 {
-    uint64_t now = w->loop.now;
-
-    if (w->pause_logged == 0 || now >= w->pause_logged + LOG_PAUSE_EVERY) {
+    if (accept_pause_begin(&w->pause, w->loop.now))
         log_warn(&w->log,
                  "cannot accept: %s; new clients wait in the backlog until "
                  "descriptors free up",
                  strerror(error));
-        w->pause_logged = now;
-    }
-    w->accept_paused = true;
-    w->pause_until = now + ACCEPT_PAUSE;
     unwatch_listeners(w);
 }
 
@@ -150,7 +137,7 @@ static uint64_t first_deadline(const struct worker *w)
 {
     uint64_t at = w->conns.deadline;
 
-    at = w->pause_until < at ? w->pause_until : at;
+    at = w->pause.until < at ? w->pause.until : at;
     at = w->drain_until < at ? w->drain_until : at;
     return w->heartbeat_at < at ? w->heartbeat_at : at;
 }
@@ -175,7 +162,7 @@ static void run_deadlines(struct worker *w)
      * late is not: the connections only ever bring conns.deadline forward. */
     if (w->conns.deadline <= now)
         w->conns.deadline = conn_expire(&w->conns, now);
-    if (w->pause_until <= now)
+    if (w->pause.until <= now)
         resume_accepting(w);
     if (w->drain_until <= now) {
         w->drain_until = NEVER;
@@ -199,7 +186,7 @@ static void on_conn_closed(struct conn_ctx *ctx)
     struct worker *w = (struct worker *)((char *)ctx - offsetof(struct worker, conns));
 
     slots_give(&w->shared->slots);
-    if (w->accept_paused)
+    if (w->pause.paused)
         resume_accepting(w); /* a descriptor just came free */
     if (ctx->n_conns > 0)
         return;
@@ -234,7 +221,7 @@ static void worker_stop(struct worker *w)
      * passed socket keeps its backlog for the next start: leave it be. */
     pthread_mutex_lock(&sh->lock);
     if (!sh->listeners->activated) {
-        for (unsigned i = 0; i < sh->listeners->n && !w->accept_paused; i++)
+        for (unsigned i = 0; i < sh->listeners->n && !w->pause.paused; i++)
             drain_backlog(w, sh->listeners->l[i].fd);
         if (++sh->stopped == sh->n_workers)
             listeners_close_hello(sh->listeners);
@@ -297,7 +284,7 @@ static void rewatch_listeners(struct worker *w, bool hold)
     unwatch_listeners(w);
     w->held = hold;
     pthread_mutex_lock(&sh->lock);
-    if (!w->accept_paused && !hold)
+    if (!w->pause.paused && !hold)
         watch_listeners(w);
     sh->acks++;
     pthread_cond_signal(&sh->acked);
@@ -440,7 +427,8 @@ int worker_new(struct worker **out, struct worker_shared *shared, const struct c
     w->log = *log;
     w->cfg = *cfg;
     w->loop.epfd = -1;
-    w->pause_until = w->drain_until = w->heartbeat_at = NEVER;
+    w->pause = ACCEPT_PAUSE_INIT;
+    w->drain_until = w->heartbeat_at = NEVER;
     conn_ctx_init(&w->conns);
     pthread_mutex_init(&w->mail_lock, NULL);
     w->mail_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

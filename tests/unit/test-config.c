@@ -1,4 +1,4 @@
-/* test-config.c - hellod's configuration (src/svr-config.c): the defaults of
+/* test-config.c - hellod's configuration (src/svr-config*.c): the defaults of
  * docs/SPEC.md, every key read from a file, every error with its file, line,
  * key and reason, the command line's config_set, and config_print's output
  * loading back to the same configuration. */

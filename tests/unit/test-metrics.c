@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -581,6 +582,39 @@ static void test_connection_limit(void **state)
     run_until_closed(fx);
 }
 
+static uint64_t monotonic_usec(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Answered, a client that does not close is read on for NET_LINGER_USEC, as
+ * a hello connection is, and then closed (within METRICS_TIMEOUT). */
+static void test_lingers_as_a_hello_connection(void **state)
+{
+    struct fixture *fx = *state;
+    const char req[] = "GET /metrics HTTP/1.0\r\n\r\n";
+    char resp[METRICS_RESPONSE_MAX + 1];
+    int fd = client(fx);
+    uint64_t shut, closed;
+
+    send_all(fd, req, sizeof req - 1);
+    response_of(fx, fd, resp, sizeof resp); /* up to the server's EOF: it lingers now */
+    shut = monotonic_usec();
+    assert_true(strncmp(resp, "HTTP/1.0 200 OK\r\n", 17) == 0);
+    assert_int_equal(metrics_conns(fx->m), 1);
+    while (metrics_conns(fx->m) > 0 && monotonic_usec() - shut < 2 * METRICS_TIMEOUT)
+        run(fx, 1);
+    closed = monotonic_usec();
+    assert_int_equal(metrics_conns(fx->m), 0);
+    /* The loop's clock may be a little older than ours at the shutdown. */
+    assert_true(closed - shut >= NET_LINGER_USEC - 250 * 1000);
+    assert_true(closed - shut < METRICS_TIMEOUT);
+    close(fd);
+}
+
 /* metrics_free() closes the connections and leaves the listener to its owner. */
 static void test_free_closes_connections(void **state)
 {
@@ -647,6 +681,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_serves_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuses_an_over_long_request, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connection_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lingers_as_a_hello_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_free_closes_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_log_escapes_client_bytes, setup, teardown),
     };
