@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <time.h>
 
 /* Between two looks at whether pid still lives: a hellod that ends (or
@@ -21,6 +22,19 @@ static uint64_t now_usec(void)
     return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/* A value to queue with a signal, put in both halves of the union where a
+ * pointer is 64 bits wide, so that sival_int reads it whichever half it
+ * reads. Native kernels need no such care, but qemu-user running a 64-bit
+ * big-endian program on a little-endian host (as our tests do for s390x)
+ * swaps sigval as one 64-bit word, and sival_int would then read the other
+ * half: 0, the token lost and every answer a success. */
+static union sigval sigval_of(int v)
+{
+    uint64_t u = (uint32_t)v;
+
+    return (union sigval){.sival_ptr = (void *)(uintptr_t)(u | u << 32)};
+}
+
 int reload_request(pid_t pid, uint64_t wait_usec, int *answer)
 {
     sigset_t set;
@@ -33,7 +47,7 @@ int reload_request(pid_t pid, uint64_t wait_usec, int *answer)
     sigaddset(&set, SIGUSR1);
     if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
         return -errno;
-    if (sigqueue(pid, SIGHUP, (union sigval){.sival_int = RELOAD_TOKEN}) < 0)
+    if (sigqueue(pid, SIGHUP, sigval_of(RELOAD_TOKEN)) < 0)
         return -errno;
     for (;;) {
         uint64_t now = now_usec(), slice;
@@ -61,7 +75,7 @@ int reload_answer(const struct signalfd_siginfo *si, int result)
 {
     if (si->ssi_code != SI_QUEUE || si->ssi_int != RELOAD_TOKEN)
         return 0;
-    if (sigqueue((pid_t)si->ssi_pid, SIGUSR1, (union sigval){.sival_int = result}) < 0)
+    if (sigqueue((pid_t)si->ssi_pid, SIGUSR1, sigval_of(result)) < 0)
         return -errno;
     return 0;
 }
