@@ -21,6 +21,7 @@
 
 #include "handover-state.h"
 #include "net.h"
+#include "svr-carrier.h"
 #include "svr-conn-handover.h"
 
 struct sock {
@@ -120,12 +121,12 @@ static void adopt_one(int state_fd, struct sock *socks, size_t n_socks, uint8_t 
 /* The store forgets every descriptor of these names: the adopted ones, and
  * orphans (a state whose socket the store dropped when its peer hung up, a
  * socket whose state could not be read). */
-static void remove_stored(bool seen[3], const struct logger *log)
+static void remove_stored(bool seen[4], const struct logger *log)
 {
-    static const char *const names[3] = {HANDOVER_NAME_CONN, HANDOVER_NAME_STATE,
-                                         HANDOVER_NAME_META};
+    static const char *const names[4] = {HANDOVER_NAME_CONN, HANDOVER_NAME_STATE,
+                                         HANDOVER_NAME_META, HANDOVER_NAME_CARRIER};
 
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 4; k++) {
         char msg[64];
         int r;
 
@@ -138,18 +139,64 @@ static void remove_stored(bool seen[3], const struct logger *log)
     }
 }
 
+/* The layout of this hellod and later: a carrier's queue holds the states
+ * and the sockets. Replaces ls->stored with what was stored by name (the
+ * layout of a descriptor each, from an earlier hellod) followed by what the
+ * carriers held, each carrier closed. 0 or -ENOMEM. */
+static int unpack_carriers(struct listeners *ls, bool seen[4], const struct logger *log)
+{
+    struct stored_fd *all = NULL;
+    size_t n = 0, cap = 0;
+    int r;
+
+    for (unsigned i = 0; i < ls->n_stored; i++) {
+        struct stored_fd *l;
+
+        seen[ls->stored[i].kind] = true;
+        if (ls->stored[i].kind == STORED_CARRIER)
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : ls->n_stored;
+            if (!(l = realloc(all, cap * sizeof *l)))
+                goto nomem;
+            all = l;
+        }
+        all[n++] = ls->stored[i];
+    }
+    for (unsigned i = 0; i < ls->n_stored; i++) {
+        if (ls->stored[i].kind != STORED_CARRIER)
+            continue;
+        r = carrier_drain(ls->stored[i].fd, &all, &n, &cap);
+        if (r < 0)
+            log_warn(log, "cannot take every connection out of the carrier: %s", strerror(-r));
+        close(ls->stored[i].fd);
+        ls->stored[i].fd = -1;
+    }
+    free(ls->stored);
+    ls->stored = all;
+    ls->n_stored = (unsigned)n;
+    return 0;
+nomem:
+    free(all);
+    return -ENOMEM;
+}
+
 int adopt_stored(struct listeners *ls, struct worker **workers, unsigned n_workers,
                  uint32_t max_message, const struct logger *log, struct adopt_result *res)
 {
     struct reply_set rs = {.n = 0};
     struct sock *socks;
     size_t n_socks = 0;
-    bool seen[3] = {false, false, false};
+    bool seen[4] = {false, false, false, false};
     uint8_t *buf;
 
     *res = (struct adopt_result){0};
     if (ls->n_stored == 0)
         return 0;
+    if (unpack_carriers(ls, seen, log) < 0) {
+        listeners_drop_stored(ls);
+        return -ENOMEM;
+    }
     socks = calloc(ls->n_stored, sizeof *socks);
     buf = malloc(HANDOVER_STATE_MAX);
     if (!socks || !buf) {
@@ -161,7 +208,6 @@ int adopt_stored(struct listeners *ls, struct worker **workers, unsigned n_worke
     for (unsigned i = 0; i < ls->n_stored; i++) {
         struct stat st;
 
-        seen[ls->stored[i].kind] = true;
         if (ls->stored[i].kind != STORED_CONN)
             continue;
         if (fstat(ls->stored[i].fd, &st) < 0) {

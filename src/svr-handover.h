@@ -17,10 +17,12 @@
 
 /* Shared by the workers of one server: set up by it, read by all. */
 struct handover {
-    bool enabled;           /* $NOTIFY_SOCKET and $FDSTORE > 0 */
-    _Atomic long slots;     /* store slots left: a connection takes two */
-    _Atomic unsigned given; /* connections handed over */
-    uint64_t stop_usec;     /* CLOCK_MONOTONIC µs of the stop signal (main thread) */
+    bool enabled;             /* $NOTIFY_SOCKET and $FDSTORE > 0 */
+    _Atomic long slots;       /* store slots left: a connection takes two */
+    _Atomic unsigned given;   /* connections handed over */
+    _Atomic unsigned carried; /* of them, in the carrier's queue (svr-carrier.h) */
+    int carrier[2];           /* the carrier: [0] stored at the end, [1] written; -1: none */
+    uint64_t stop_usec;       /* CLOCK_MONOTONIC µs of the stop signal (main thread) */
 };
 
 /* Reads $NOTIFY_SOCKET and $FDSTORE (the store's size, FileDescriptorStoreMax=;

@@ -109,7 +109,8 @@ static int take_stored(struct listeners *ls, int fd, const char *name, int n)
         enum stored_kind kind;
     } kinds[] = {{HANDOVER_NAME_CONN, STORED_CONN},
                  {HANDOVER_NAME_STATE, STORED_STATE},
-                 {HANDOVER_NAME_META, STORED_META}};
+                 {HANDOVER_NAME_META, STORED_META},
+                 {HANDOVER_NAME_CARRIER, STORED_CARRIER}};
 
     for (size_t k = 0; name && k < sizeof kinds / sizeof kinds[0]; k++) {
         if (strcmp(name, kinds[k].name) != 0)

@@ -18,8 +18,10 @@
 #define HANDOVER_NAME_CONN  "hellod-conn"
 #define HANDOVER_NAME_STATE "hellod-state"
 #define HANDOVER_NAME_META  "hellod-handover"
+/* One datagram socket whose queue holds states and sockets (svr-carrier.h). */
+#define HANDOVER_NAME_CARRIER "hellod-carrier"
 
-enum stored_kind { STORED_CONN, STORED_STATE, STORED_META };
+enum stored_kind { STORED_CONN, STORED_STATE, STORED_META, STORED_CARRIER };
 
 struct stored_fd {
     int fd;
