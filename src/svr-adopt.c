@@ -123,10 +123,11 @@ static void adopt_one(int state_fd, struct sock *socks, size_t n_socks, uint8_t 
  * socket whose state could not be read). */
 static void remove_stored(bool seen[4], const struct logger *log)
 {
-    static const char *const names[4] = {HANDOVER_NAME_CONN, HANDOVER_NAME_STATE,
-                                         HANDOVER_NAME_META, HANDOVER_NAME_CARRIER};
+    static const char *const names[3] = {HANDOVER_NAME_CONN, HANDOVER_NAME_STATE,
+                                         HANDOVER_NAME_META};
 
-    for (int k = 0; k < 4; k++) {
+    seen[STORED_CONN] |= seen[STORED_CARRIER]; /* the same name */
+    for (int k = 0; k < 3; k++) {
         char msg[64];
         int r;
 

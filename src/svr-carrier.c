@@ -1,9 +1,11 @@
 /* svr-carrier.c - descriptors carried in the queue of one datagram socket.
  *
- * A datagram pair, not a stream: when the stopping hellod closes its end,
- * the stored end reports no hang-up (a stream's would, and systemd drops a
- * stored descriptor that reports EPOLLHUP), and each message's descriptors
- * stay one message. The queue is the kernel's; the descriptors in it count
+ * A SOCK_SEQPACKET pair: each message's descriptors stay one message, and
+ * a hellod from before the carrier, handed it under the name of a connection
+ * (a downgrade), drops it as "not a stream socket" and starts, closing those
+ * connections, rather than refusing to start. Its stored end reports a
+ * hang-up once the stopping hellod closes the other: it is stored with
+ * FDPOLL=0, or systemd would drop it. The descriptors in the queue count
  * against the sender's RLIMIT_NOFILE (SCM_RIGHTS in flight). */
 #include "config.h"
 
@@ -18,7 +20,7 @@
 
 int carrier_open(int pair[2])
 {
-    if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair) < 0)
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
         return -errno;
     return 0;
 }
@@ -91,6 +93,8 @@ int carrier_drain(int fd, struct stored_fd **list, size_t *n, size_t *cap)
             continue;
         if (got < 0)
             return errno == EAGAIN ? r : -errno;
+        if (got == 0)
+            return r; /* every message read, and the writer gone: the end */
         if (msg.msg_flags & MSG_CTRUNC)
             r = -EMSGSIZE; /* over our descriptor limit: those are lost */
         for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {

@@ -18,8 +18,9 @@
 #define HANDOVER_NAME_CONN  "hellod-conn"
 #define HANDOVER_NAME_STATE "hellod-state"
 #define HANDOVER_NAME_META  "hellod-handover"
-/* One datagram socket whose queue holds states and sockets (svr-carrier.h). */
-#define HANDOVER_NAME_CARRIER "hellod-carrier"
+/* The carrier (svr-carrier.h), a seqpacket socket whose queue holds states
+ * and sockets, goes by the connections' name: see svr-carrier.c. */
+#define HANDOVER_NAME_CARRIER HANDOVER_NAME_CONN
 
 enum stored_kind { STORED_CONN, STORED_STATE, STORED_META, STORED_CARRIER };
 

@@ -400,8 +400,9 @@ def proxy_headers_whole_and_half_are_carried_over():
 @test(timeout=60)
 def the_store_holds_two_descriptors_whatever_the_connections():
     """Every state and socket goes in the queue of one datagram socket
-    (hellod-carrier, in batches of at most 253): the store holds it and the
-    stop's time, and the next hellod takes them all out and empties it."""
+    (the carrier, a seqpacket socket stored as hellod-conn, in batches of at
+    most 253): the store holds it and the stop's time, and the next hellod
+    takes them all out and empties it."""
     more_descriptors()
     with Manager(workers=2, fdstore=1000) as m:
         m.start()
@@ -412,16 +413,18 @@ def the_store_holds_two_descriptors_whatever_the_connections():
             assert c.read_lines(1) == [GREETING]
         rc = m.sigterm()
         assert rc == 0, m.log()
-        assert sorted(m.names()) == ["hellod-carrier", "hellod-handover"], m.names()
+        assert sorted(m.names()) == ["hellod-conn", "hellod-handover"], m.names()
         assert m.stored_per_message == [1, 1], m.stored_per_message
-        carrier = [fd for n, fd in m.store if n == "hellod-carrier"][0]
-        assert os.fstat(carrier).st_mode & 0o170000 == 0o140000, "a socket"
+        carrier = [fd for n, fd in m.store if n == "hellod-conn"][0]
+        with socket.socket(fileno=os.dup(carrier)) as s:
+            assert s.type == socket.SOCK_SEQPACKET, s.type
+        assert any("FDPOLL=0" in t for t in m.messages), "the carrier reports a hang-up"
         assert any(l == "BARRIER=1" for l in m.lines()), m.lines()
         start = m.start()
         took_over(m, start, 600)
         # every stored name removed once, so that a later start does not adopt them again
         m.wait_line("FDNAME=hellod-handover", start)
-        assert sorted(m.removes) == ["hellod-carrier", "hellod-handover"], m.removes
+        assert sorted(m.removes) == ["hellod-conn", "hellod-handover"], m.removes
         assert m.names() == [], m.names()
         for c in conns:
             c.send_lines(["y"])
@@ -454,7 +457,7 @@ def a_store_of_two_keeps_every_connection():
 
 @test(timeout=60)
 def the_layout_of_an_earlier_hellod_is_still_adopted():
-    """Before hellod-carrier, a hellod stored each connection as two
+    """Before the carrier, a hellod stored each connection as two
     descriptors, hellod-conn and hellod-state, in batches of at most 253:
     an upgrade from it must keep them. Also mixed with a carrier."""
     more_descriptors()
@@ -523,7 +526,7 @@ def the_units_job_says_stop_or_restart():
             assert not os.path.exists(os.path.join(run_dir, "stop-job")), "read once"
             if handed:
                 assert "a restart (a restart job)" in m.log(), m.log()
-                assert m.names().count("hellod-carrier") == 1, m.names()
+                assert m.names().count("hellod-conn") == 1, m.names()
                 no_bytes(c)
             else:
                 assert re.search(r"a stop \((a stop job|no job)\)", m.log()), m.log()
