@@ -20,8 +20,14 @@
 
 int carrier_open(int pair[2])
 {
+    int big = 1 << 30;
+
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
         return -errno;
+    /* Each message in the queue counts against the writer's send buffer:
+     * ask for the most the kernel allows (net.core.wmem_max); once it is
+     * full, the store takes the rest (svr-handover.c). */
+    (void)setsockopt(pair[1], SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
     return 0;
 }
 
@@ -68,7 +74,7 @@ static int append(struct stored_fd **list, size_t *n, size_t *cap, int fd)
     }
     if (fstat(fd, &st) < 0)
         return -errno;
-    (*list)[(*n)++] = (struct stored_fd){fd, S_ISSOCK(st.st_mode) ? STORED_CONN : STORED_STATE};
+    (*list)[(*n)++] = (struct stored_fd){fd, S_ISSOCK(st.st_mode) ? STORED_CONN : STORED_BLOB};
     return 0;
 }
 

@@ -22,7 +22,7 @@ int carrier_send(int fd, const int *fds, unsigned n);
 
 /* Receives every descriptor queued on the stored end and appends it to
  * *list (grown with realloc; *n entries, *cap room): sockets as
- * STORED_CONN, anything else as STORED_STATE. 0, or -errno with what was
+ * STORED_CONN, anything else as STORED_BLOB. 0, or -errno with what was
  * received so far appended (-EMSGSIZE: descriptors were cut off). */
 int carrier_drain(int fd, struct stored_fd **list, size_t *n, size_t *cap);
 

@@ -22,7 +22,8 @@
  * and sockets, goes by the connections' name: see svr-carrier.c. */
 #define HANDOVER_NAME_CARRIER HANDOVER_NAME_CONN
 
-enum stored_kind { STORED_CONN, STORED_STATE, STORED_META, STORED_CARRIER };
+/* STORED_BLOB: a memfd of states one after the other, out of a carrier. */
+enum stored_kind { STORED_CONN, STORED_STATE, STORED_META, STORED_CARRIER, STORED_BLOB };
 
 struct stored_fd {
     int fd;
