@@ -29,6 +29,8 @@ main_pid() { systemctl show -p MainPID --value hellod.service; }
 
 sed -i -E 's|^;?messages = .*|messages = no|' "$CONF"
 sed -i -E 's|^;?level = .*|level = debug|' "$CONF"
+# room for N = 10,000 and the probes beside them (the default is 10000)
+sed -i -E 's|^;?max_connections = .*|max_connections = 10100|' "$CONF"
 echo "# $(systemctl --version | head -n 1); $("$HELLOD" --version); $(nproc) CPUs"
 echo "# hellod.service: FileDescriptorStoreMax=$(systemctl show -p FileDescriptorStoreMax --value hellod.service)" \
     "LimitNOFILE=$(systemctl show -p LimitNOFILESoft --value hellod.service):$(systemctl show -p LimitNOFILE --value hellod.service)"
@@ -67,6 +69,9 @@ for N in $HANDOVER_N; do
         echo "N=$N: could not open the connections: $(cat "$WORK"/hold.*.err | sort | uniq -c | head)"
         continue
     fi
+    # held by the clients is not yet accepted by hellod: wait for that too
+    accepted() { [ "$(ls /proc/"$(main_pid)"/fd | wc -l)" -gt "$N" ]; }
+    poll 60 accepted
     echo "## N=$N: $N connections open in $(ms_since "$t") ms; hellod holds $(ls /proc/"$(main_pid)"/fd | wc -l) descriptors"
     for r in $(seq 1 "$HANDOVER_ROUNDS"); do
         c="@$EPOCHREALTIME"
