@@ -3,11 +3,14 @@
  *
  * Each connection is first settled (what can be read is framed, what the
  * socket takes is written: a client that does not read holds up nothing),
- * then written down into a memfd of its own, and both go to the store in
- * batches: one message of memfds named HANDOVER_NAME_STATE, then one of the
- * sockets named HANDOVER_NAME_CONN (FDNAME= names every descriptor of a
- * message alike; the state says the inode of its socket, which pairs them).
- * The sockets are then closed, never shut down. */
+ * then written down at the end of its batch's memfd (the blob), and each
+ * batch of 252 goes, blob and sockets in one message, into the carrier's
+ * queue (svr-carrier.h), which alone is stored at the end, with the stop's
+ * time. Without a carrier, or with its queue full, a batch goes to the store
+ * as an earlier hellod stored it: one message of a memfd per state named
+ * HANDOVER_NAME_STATE, then one of the sockets named HANDOVER_NAME_CONN (the
+ * state says the inode of its socket, which pairs them). The sockets are
+ * then closed, never shut down. docs/handover-format.md has both layouts. */
 #include "config.h"
 
 #include "svr-handover.h"
