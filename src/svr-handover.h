@@ -1,8 +1,8 @@
 /* svr-handover.h - the stopping side of the restart handover: at a stop
  * under a service manager with a file descriptor store, each worker hands
  * its open connections, with their states (docs/handover-format.md), to the
- * store, in the queue of one socket (svr-carrier.h), instead of closing them; the next
- * hellod adopts them (svr-adopt.h). The store's size is counted here, since
+ * store in the queue of one socket (svr-carrier.h) instead of closing them;
+ * the next hellod adopts them (svr-adopt.h). The store's size is counted here, since
  * the service manager drops what passes it without a word. */
 #ifndef HELLO_SVR_HANDOVER_H
 #define HELLO_SVR_HANDOVER_H
