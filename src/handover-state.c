@@ -427,6 +427,17 @@ static unsigned record_bit(uint16_t type)
 
 #define REQUIRED (1u << 1 | 1u << 2 | 1u << 3) /* SOCKET, PEER, CONN */
 
+ssize_t handover_state_size(const void *buf, size_t size)
+{
+    const uint8_t *p = buf;
+    uint64_t len;
+
+    if (size < HEADER_LEN || memcmp(p, MAGIC, 4) != 0)
+        return -EBADMSG;
+    len = HEADER_LEN + ((uint64_t)p[6] << 24 | (uint64_t)p[7] << 16 | (uint64_t)p[8] << 8 | p[9]);
+    return len <= size ? (ssize_t)len : -EBADMSG;
+}
+
 int handover_decode(const void *buf, size_t size, uint32_t max_message, struct handover_state *out)
 {
     struct reader all = {buf, (const uint8_t *)buf + size, false};

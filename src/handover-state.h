@@ -106,6 +106,11 @@ ssize_t handover_encode(const struct handover_state *s, void *buf, size_t size);
  * *s is written only on 0 and -EMSGSIZE. */
 int handover_decode(const void *buf, size_t size, uint32_t max_message, struct handover_state *s);
 
+/* The bytes of the state that begins buf, as its header says: so that
+ * states can follow one another (the carrier's blob). -EBADMSG if buf does
+ * not begin with a whole one's header, or is shorter than it says. */
+ssize_t handover_state_size(const void *buf, size_t size);
+
 /* A short reason for logs, for decode's errors. */
 const char *handover_strerror(int r);
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 
 #include "handover-state.h"
 #include "net.h"
+#include "svr-carrier.h"
 #include "svr-conn-handover.h"
 
 struct sock {
@@ -78,53 +80,99 @@ static void read_meta(int fd, struct adopt_result *res)
         res->stop_usec = at;
 }
 
-/* One state: decoded and, with its socket, given to a worker. */
-static void adopt_one(int state_fd, struct sock *socks, size_t n_socks, uint8_t *buf,
-                      struct worker **workers, unsigned n_workers, uint32_t max_message,
-                      struct reply_set *rs, const struct logger *log, struct adopt_result *res)
+struct adopt_ctx {
+    struct sock *socks;
+    size_t n_socks;
+    struct worker **workers;
+    unsigned n_workers;
+    uint32_t max_message;
+    struct reply_set *rs;
+    const struct logger *log;
+    struct adopt_result *res;
+};
+
+/* One state's bytes: decoded and, with its socket, given to a worker. */
+static void adopt_state(struct adopt_ctx *a, const uint8_t *buf, ssize_t len)
 {
     struct handover_state s;
     struct sock key, *sock;
-    ssize_t len = read_memfd(state_fd, buf, HANDOVER_STATE_MAX);
-    int r = len < 0 ? (int)len : handover_decode(buf, (size_t)len, max_message, &s);
+    int r = len < 0 ? (int)len : handover_decode(buf, (size_t)len, a->max_message, &s);
 
     if (r < 0 && r != -EMSGSIZE) {
         /* Its socket is not known: it stays unpaired and is closed below. */
-        log_warn(log, "cannot read a stored connection's state: %s", handover_strerror(r));
+        log_warn(a->log, "cannot read a stored connection's state: %s", handover_strerror(r));
         return;
     }
     key.inode = s.socket_inode;
-    sock = bsearch(&key, socks, n_socks, sizeof *socks, by_inode);
+    sock = bsearch(&key, a->socks, a->n_socks, sizeof *a->socks, by_inode);
     if (!sock || sock->fd < 0) {
-        log_notice(log, "a stored connection's state without its socket: ignored");
+        log_notice(a->log, "a stored connection's state without its socket: ignored");
         return;
     }
     if (net_set_nonblock(sock->fd, true) < 0) {
-        log_closed(log, sock->fd, "cannot be made non-blocking");
+        log_closed(a->log, sock->fd, "cannot be made non-blocking");
         close(sock->fd);
         sock->fd = -1;
-        res->closed++;
+        a->res->closed++;
         return;
     }
-    r = worker_adopt_state(workers[res->adopted % n_workers], sock->fd, &s, r == -EMSGSIZE, rs);
+    r = worker_adopt_state(a->workers[a->res->adopted % a->n_workers], sock->fd, &s, r == -EMSGSIZE,
+                           a->rs);
     if (r < 0) {
-        log_closed(log, sock->fd, strerror(-r));
+        log_closed(a->log, sock->fd, strerror(-r));
         close(sock->fd);
-        res->closed++;
+        a->res->closed++;
     } else {
-        res->adopted++;
+        a->res->adopted++;
     }
     sock->fd = -1;
+}
+
+/* The layout of a descriptor each: one state in its memfd. */
+static void adopt_one(struct adopt_ctx *a, int fd, uint8_t *buf)
+{
+    adopt_state(a, buf, read_memfd(fd, buf, HANDOVER_STATE_MAX));
+}
+
+/* A blob out of the carrier: states one after the other, each as long as
+ * its header says (docs/handover-format.md). A state that cannot be read
+ * ends the blob: where the next begins is then unknown. */
+static void adopt_blob(struct adopt_ctx *a, int fd)
+{
+    struct stat st;
+    const uint8_t *map, *p;
+    size_t left;
+
+    if (fstat(fd, &st) < 0 || st.st_size <= 0)
+        return;
+    map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map == MAP_FAILED) {
+        log_warn(a->log, "cannot read %lld bytes of stored states: %s", (long long)st.st_size,
+                 strerror(errno));
+        return;
+    }
+    for (p = map, left = (size_t)st.st_size; left > 0;) {
+        ssize_t len = handover_state_size(p, left);
+
+        /* a broken one is decoded whole, for its error line */
+        adopt_state(a, p, len < 0 ? (ssize_t)left : len);
+        if (len < 0)
+            break;
+        p += len;
+        left -= (size_t)len;
+    }
+    munmap((void *)map, (size_t)st.st_size);
 }
 
 /* The store forgets every descriptor of these names: the adopted ones, and
  * orphans (a state whose socket the store dropped when its peer hung up, a
  * socket whose state could not be read). */
-static void remove_stored(bool seen[3], const struct logger *log)
+static void remove_stored(bool seen[5], const struct logger *log)
 {
     static const char *const names[3] = {HANDOVER_NAME_CONN, HANDOVER_NAME_STATE,
                                          HANDOVER_NAME_META};
 
+    seen[STORED_CONN] |= seen[STORED_CARRIER]; /* the same name */
     for (int k = 0; k < 3; k++) {
         char msg[64];
         int r;
@@ -138,18 +186,65 @@ static void remove_stored(bool seen[3], const struct logger *log)
     }
 }
 
+/* The layout of this hellod and later: a carrier's queue holds the states
+ * and the sockets. Replaces ls->stored with what was stored by name (the
+ * layout of a descriptor each, from an earlier hellod) followed by what the
+ * carriers held, each carrier closed. 0 or -ENOMEM. */
+static int unpack_carriers(struct listeners *ls, bool seen[5], const struct logger *log)
+{
+    struct stored_fd *all = NULL;
+    size_t n = 0, cap = 0;
+    int r;
+
+    for (unsigned i = 0; i < ls->n_stored; i++) {
+        struct stored_fd *l;
+
+        seen[ls->stored[i].kind] = true;
+        if (ls->stored[i].kind == STORED_CARRIER)
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : ls->n_stored;
+            if (!(l = realloc(all, cap * sizeof *l)))
+                goto nomem;
+            all = l;
+        }
+        all[n++] = ls->stored[i];
+    }
+    for (unsigned i = 0; i < ls->n_stored; i++) {
+        if (ls->stored[i].kind != STORED_CARRIER)
+            continue;
+        r = carrier_drain(ls->stored[i].fd, &all, &n, &cap);
+        if (r < 0)
+            log_warn(log, "cannot take every connection out of the carrier: %s", strerror(-r));
+        close(ls->stored[i].fd);
+        ls->stored[i].fd = -1;
+    }
+    free(ls->stored);
+    ls->stored = all;
+    ls->n_stored = (unsigned)n;
+    return 0;
+nomem:
+    free(all);
+    return -ENOMEM;
+}
+
 int adopt_stored(struct listeners *ls, struct worker **workers, unsigned n_workers,
                  uint32_t max_message, const struct logger *log, struct adopt_result *res)
 {
     struct reply_set rs = {.n = 0};
     struct sock *socks;
+    struct adopt_ctx a;
     size_t n_socks = 0;
-    bool seen[3] = {false, false, false};
+    bool seen[5] = {false, false, false, false, false};
     uint8_t *buf;
 
     *res = (struct adopt_result){0};
     if (ls->n_stored == 0)
         return 0;
+    if (unpack_carriers(ls, seen, log) < 0) {
+        listeners_drop_stored(ls);
+        return -ENOMEM;
+    }
     socks = calloc(ls->n_stored, sizeof *socks);
     buf = malloc(HANDOVER_STATE_MAX);
     if (!socks || !buf) {
@@ -161,7 +256,6 @@ int adopt_stored(struct listeners *ls, struct worker **workers, unsigned n_worke
     for (unsigned i = 0; i < ls->n_stored; i++) {
         struct stat st;
 
-        seen[ls->stored[i].kind] = true;
         if (ls->stored[i].kind != STORED_CONN)
             continue;
         if (fstat(ls->stored[i].fd, &st) < 0) {
@@ -171,11 +265,14 @@ int adopt_stored(struct listeners *ls, struct worker **workers, unsigned n_worke
         socks[n_socks++] = (struct sock){(uint64_t)st.st_ino, ls->stored[i].fd};
     }
     qsort(socks, n_socks, sizeof *socks, by_inode);
+    a = (struct adopt_ctx){socks, n_socks, workers, n_workers, max_message, &rs, log, res};
     for (unsigned i = 0; i < ls->n_stored; i++) {
         int fd = ls->stored[i].fd;
 
         if (ls->stored[i].kind == STORED_STATE)
-            adopt_one(fd, socks, n_socks, buf, workers, n_workers, max_message, &rs, log, res);
+            adopt_one(&a, fd, buf);
+        else if (ls->stored[i].kind == STORED_BLOB)
+            adopt_blob(&a, fd);
         else if (ls->stored[i].kind == STORED_META)
             read_meta(fd, res);
         if (ls->stored[i].kind != STORED_CONN)

@@ -1,8 +1,8 @@
 /* svr-handover.h - the stopping side of the restart handover: at a stop
  * under a service manager with a file descriptor store, each worker hands
- * its open connections, each with a memfd of its state
- * (docs/handover-format.md), to the store instead of closing them; the next
- * hellod adopts them (svr-adopt.h). The store's size is counted here, since
+ * its open connections, with their states (docs/handover-format.md), to the
+ * store in the queue of one socket (svr-carrier.h) instead of closing them;
+ * the next hellod adopts them (svr-adopt.h). The store's size is counted here, since
  * the service manager drops what passes it without a word. */
 #ifndef HELLO_SVR_HANDOVER_H
 #define HELLO_SVR_HANDOVER_H
@@ -17,10 +17,12 @@
 
 /* Shared by the workers of one server: set up by it, read by all. */
 struct handover {
-    bool enabled;           /* $NOTIFY_SOCKET and $FDSTORE > 0 */
-    _Atomic long slots;     /* store slots left: a connection takes two */
-    _Atomic unsigned given; /* connections handed over */
-    uint64_t stop_usec;     /* CLOCK_MONOTONIC µs of the stop signal (main thread) */
+    bool enabled;             /* $NOTIFY_SOCKET and $FDSTORE > 0 */
+    _Atomic long slots;       /* store slots left: a connection takes two */
+    _Atomic unsigned given;   /* connections handed over */
+    _Atomic unsigned carried; /* of them, in the carrier's queue (svr-carrier.h) */
+    int carrier[2];           /* the carrier: [0] stored at the end, [1] written; -1: none */
+    uint64_t stop_usec;       /* CLOCK_MONOTONIC µs of the stop signal (main thread) */
 };
 
 /* Reads $NOTIFY_SOCKET and $FDSTORE (the store's size, FileDescriptorStoreMax=;

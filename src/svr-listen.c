@@ -131,9 +131,13 @@ static int take_passed(struct listeners *ls, int n, char **names, struct listen_
         if (r < 0)
             return r;
         if (r > 0) {
-            /* a connection's socket, and a listener by no means (SO_ACCEPTCONN) */
+            /* a connection's socket, and a listener by no means (SO_ACCEPTCONN);
+             * or the carrier of many (svr-carrier.h) */
             if (ls->stored[ls->n_stored - 1].kind == STORED_CONN &&
-                sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 0) <= 0) {
+                sd_is_socket(fd, AF_UNIX, SOCK_SEQPACKET, 0) > 0)
+                ls->stored[ls->n_stored - 1].kind = STORED_CARRIER;
+            else if (ls->stored[ls->n_stored - 1].kind == STORED_CONN &&
+                     sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 0) <= 0) {
                 ls->n_stored--;
                 close(fd);
             }

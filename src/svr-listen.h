@@ -18,8 +18,12 @@
 #define HANDOVER_NAME_CONN  "hellod-conn"
 #define HANDOVER_NAME_STATE "hellod-state"
 #define HANDOVER_NAME_META  "hellod-handover"
+/* The carrier (svr-carrier.h), a seqpacket socket whose queue holds states
+ * and sockets, goes by the connections' name: see svr-carrier.c. */
+#define HANDOVER_NAME_CARRIER HANDOVER_NAME_CONN
 
-enum stored_kind { STORED_CONN, STORED_STATE, STORED_META };
+/* STORED_BLOB: a memfd of states one after the other, out of a carrier. */
+enum stored_kind { STORED_CONN, STORED_STATE, STORED_META, STORED_CARRIER, STORED_BLOB };
 
 struct stored_fd {
     int fd;

@@ -607,7 +607,7 @@ systemctl restart hellod.service
 section "15. systemctl restart hellod.service: open connections go on (the descriptor store)"
 set_key messages no
 systemctl restart hellod.service
-expect "hellod.service has FileDescriptorStoreMax=20001" 20001 \
+expect "hellod.service has FileDescriptorStoreMax=20002" 20002 \
     "$(systemctl show -p FileDescriptorStoreMax --value hellod.service)"
 expect "hellod.service has LimitNOFILE=65536" 65536 "$(systemctl show -p LimitNOFILESoft --value hellod.service)"
 expect "hellod answers" "$new" "$(cli)"

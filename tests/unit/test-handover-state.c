@@ -708,6 +708,28 @@ static void flipped_bytes_decode_or_fail_cleanly(void **state)
     }
 }
 
+/* The carrier's blob: states one after the other, each found by its size. */
+static void states_follow_one_another(void **state)
+{
+    static uint8_t blob[8192];
+    struct handover_state a = base(), b = full(), got;
+    ssize_t la, lb;
+
+    (void)state;
+    la = handover_encode(&a, blob, sizeof blob);
+    assert_true(la > 0);
+    lb = handover_encode(&b, blob + la, sizeof blob - (size_t)la);
+    assert_true(lb > 0);
+    assert_int_equal(handover_state_size(blob, (size_t)(la + lb)), la);
+    assert_int_equal(handover_state_size(blob + la, (size_t)lb), lb);
+    assert_int_equal(handover_decode(blob + la, (size_t)lb, 1048576, &got), 0);
+    assert_int_equal(got.socket_inode, b.socket_inode);
+    /* cut short, not a state, no whole header */
+    assert_int_equal(handover_state_size(blob + la, (size_t)lb - 1), -EBADMSG);
+    assert_int_equal(handover_state_size("not a state", 11), -EBADMSG);
+    assert_int_equal(handover_state_size(blob, 9), -EBADMSG);
+}
+
 static void errors_have_reasons(void **state)
 {
     assert_string_equal(handover_strerror(-EBADMSG), "corrupt or truncated connection state");
@@ -745,6 +767,7 @@ int main(void)
         cmocka_unit_test(a_small_buffer_is_never_overrun),
         cmocka_unit_test(a_message_over_max_message_is_emsgsize),
         cmocka_unit_test(flipped_bytes_decode_or_fail_cleanly),
+        cmocka_unit_test(states_follow_one_another),
         cmocka_unit_test(errors_have_reasons),
     };
 
