@@ -182,17 +182,33 @@ static uint64_t now_usec(const struct metrics *m)
     return now;
 }
 
-static void set_accepting(struct metrics *m, int enabled)
+/* 0, or the first -errno of a listener that could not be set (the others
+ * are set all the same). Turning a source off does not fail: sd-event drops
+ * it from its epoll set and ignores an error there. Turning it on adds it
+ * again (epoll_ctl), which can fail for want of memory. */
+static int set_accepting(struct metrics *m, int enabled)
 {
-    for (unsigned i = 0; i < m->n_listen; i++)
-        sd_event_source_set_enabled(m->listen[i], enabled);
+    int r = 0;
+
+    for (unsigned i = 0; i < m->n_listen; i++) {
+        int q = sd_event_source_set_enabled(m->listen[i], enabled);
+        if (q < 0 && r == 0)
+            r = q;
+    }
+    return r;
 }
+
+static void pause_accepting(struct metrics *m, int error);
 
 static void resume_accepting(struct metrics *m)
 {
+    int r;
+
     accept_pause_end(&m->pause);
-    sd_event_source_set_enabled(m->accept_pause, SD_EVENT_OFF);
-    set_accepting(m, SD_EVENT_ON);
+    (void)sd_event_source_set_enabled(m->accept_pause, SD_EVENT_OFF); /* off: cannot fail */
+    r = set_accepting(m, SD_EVENT_ON);
+    if (r < 0) /* epoll out of memory: as when out of descriptors, try again later */
+        pause_accepting(m, -r);
 }
 
 static void log_conn(const struct mconn *c, int prio, const char *what)
@@ -233,9 +249,16 @@ static void mconn_linger(struct mconn *c)
 
     c->state = MCONN_LINGER;
     shutdown(mconn_fd(c), SHUT_WR);
-    sd_event_source_set_io_events(c->io, EPOLLIN);
+    if (sd_event_source_set_io_events(c->io, EPOLLIN) < 0) {
+        /* still watched for EPOLLOUT, which a socket shut down for writing
+         * keeps reporting: the answer is out, close now instead */
+        mconn_free(c);
+        return;
+    }
+    /* Fails only on a source of another kind or a loop already over: the
+     * deadline set at the open then still ends the linger, a little later. */
     if (until < c->deadline)
-        sd_event_source_set_time(c->timer, until);
+        (void)sd_event_source_set_time(c->timer, until);
 }
 
 static void mconn_write(struct mconn *c)
@@ -247,10 +270,8 @@ static void mconn_write(struct mconn *c)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            if (errno == EAGAIN) {
-                sd_event_source_set_io_events(c->io, EPOLLOUT);
+            if (errno == EAGAIN && sd_event_source_set_io_events(c->io, EPOLLOUT) >= 0)
                 return;
-            }
             log_conn(c, LOG_DEBUG, "write failed, closing");
             mconn_free(c);
             return;
@@ -330,6 +351,9 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
     struct mconn *c = userdata;
 
+    (void)s;
+    (void)fd;
+    (void)revents;
     switch (c->state) {
     case MCONN_READING:
         mconn_read(c);
@@ -348,6 +372,8 @@ static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata)
 {
     struct mconn *c = userdata;
 
+    (void)s;
+    (void)usec;
     if (c->state != MCONN_LINGER)
         log_conn(c, LOG_DEBUG, "timed out, closing");
     mconn_free(c);
@@ -387,6 +413,8 @@ static int mconn_open(struct metrics *m, int fd, const struct sockaddr *peer, so
 
 static int on_accept_pause_end(sd_event_source *s, uint64_t usec, void *userdata)
 {
+    (void)s;
+    (void)usec;
     resume_accepting(userdata);
     return 0;
 }
@@ -394,11 +422,16 @@ static int on_accept_pause_end(sd_event_source *s, uint64_t usec, void *userdata
 /* Out of descriptors: wait for a close, or ACCEPT_PAUSE_USEC. */
 static void pause_accepting(struct metrics *m, int error)
 {
+    int r;
+
     if (accept_pause_begin(&m->pause, now_usec(m)))
         log_warn(m->log, "metrics: cannot accept: %s", strerror(error));
-    set_accepting(m, SD_EVENT_OFF);
-    sd_event_source_set_time(m->accept_pause, m->pause.until);
-    sd_event_source_set_enabled(m->accept_pause, SD_EVENT_ONESHOT);
+    (void)set_accepting(m, SD_EVENT_OFF); /* off: cannot fail */
+    r = sd_event_source_set_time(m->accept_pause, m->pause.until);
+    if (r >= 0)
+        r = sd_event_source_set_enabled(m->accept_pause, SD_EVENT_ONESHOT);
+    if (r < 0) /* then only the next close of a metrics client resumes accepting */
+        log_warn(m->log, "metrics: cannot set the end of the pause: %s", strerror(-r));
 }
 
 static void on_client(int fd, const struct sockaddr *peer, socklen_t peer_len, void *userdata)
@@ -423,6 +456,8 @@ static int on_accept(sd_event_source *s, int listen_fd, uint32_t revents, void *
     struct metrics *m = userdata;
     int r = accept_batch(listen_fd, ACCEPT_BATCH, on_client, m);
 
+    (void)s;
+    (void)revents;
     if (r < 0 && r != -EAGAIN)
         pause_accepting(m, -r);
     return 0;

@@ -126,6 +126,7 @@ static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si,
 {
     struct server *srv = userdata;
 
+    (void)s;
     if (srv->stopping)
         return 0;
     srv->stopping = true;
@@ -144,6 +145,8 @@ static int on_worker_done(sd_event_source *s, int fd, uint32_t revents, void *us
     struct server *srv = userdata;
     eventfd_t n = 0;
 
+    (void)s;
+    (void)revents;
     (void)!eventfd_read(fd, &n);
     srv->n_done += (unsigned)n;
     if (srv->n_done >= srv->n_workers)
@@ -162,6 +165,7 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
     uint64_t now;
     int r = -ESHUTDOWN;
 
+    (void)s;
     if (!srv->stopping) {
         sd_event_now(srv->event, CLOCK_MONOTONIC, &now);
         /* MONOTONIC_USEC= lets systemd 253+ (Type=notify-reload) match this reload. */
@@ -210,10 +214,15 @@ static int add_signals(struct server *srv)
 static int on_log_limit(sd_event_source *s, uint64_t usec, void *userdata)
 {
     struct server *srv = userdata;
+    int r;
 
     log_limit_flush(&srv->log, usec);
-    sd_event_source_set_time(s, usec + LOG_LIMIT_FLUSH);
-    return sd_event_source_set_enabled(s, SD_EVENT_ON); /* it was a one-shot */
+    r = sd_event_source_set_time(s, usec + LOG_LIMIT_FLUSH);
+    if (r >= 0)
+        r = sd_event_source_set_enabled(s, SD_EVENT_ON); /* it was a one-shot */
+    if (r < 0) /* the count then comes with the next line logged, as before */
+        log_warn(&srv->log, "cannot set the next flush of the [log] limit: %s", strerror(-r));
+    return r;
 }
 
 static int add_timers(struct server *srv)

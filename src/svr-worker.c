@@ -73,6 +73,7 @@ static void on_accept(struct watch *watch, uint32_t events)
     struct acceptor *a = (struct acceptor *)watch;
     int r = accept_clients(&a->w->conns, &a->w->shared->slots, watch->fd);
 
+    (void)events;
     if (r < 0 && r != -EAGAIN)
         pause_accepting(a->w, -r);
 }
