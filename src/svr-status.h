@@ -12,7 +12,7 @@
 
 #include "notify.h"
 #include "svr-config.h"
-#include "svr-metrics.h"
+#include "svr-metrics-text.h" /* struct metrics_figures */
 #include "svr-worker.h"
 
 /* The figures of all workers together, as STATUS= shows them. */
