@@ -1,5 +1,5 @@
-/* svr-metrics.c - the metrics endpoint: the exposition, the response, and
- * the connections on the main thread's loop (svr-http reads the request).
+/* svr-metrics.c - the metrics endpoint: the connections on the main thread's
+ * loop (svr-http.c reads the request, svr-metrics-text.c writes the answer).
  *
  * A metrics connection lives at most METRICS_TIMEOUT: it reads one request
  * into a fixed buffer, answers it in one response, shuts down its writing
@@ -12,9 +12,6 @@
 #include "svr-metrics.h"
 
 #include <errno.h>
-#include <inttypes.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -32,112 +29,6 @@
 #define ACCEPT_BATCH 16
 /* The most of a request line a log line shows. */
 #define LOG_REQUEST_MAX 128
-
-/* --- the exposition ------------------------------------------------------- */
-
-/* An snprintf() that appends, and goes on counting once buf is full. */
-struct out {
-    char *buf;
-    size_t size, len;
-};
-
-static void putf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void putf(struct out *o, const char *fmt, ...)
-{
-    bool room = o->len < o->size;
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(room ? o->buf + o->len : NULL, room ? o->size - o->len : 0, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        o->len += (size_t)n;
-}
-
-static void family(struct out *o, const char *name, const char *type, const char *help)
-{
-    putf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-/* labels: "" or "{name=\"value\"}" */
-static void sample(struct out *o, const char *name, const char *labels, uint64_t value)
-{
-    putf(o, "%s%s %" PRIu64 "\n", name, labels, value);
-}
-
-/* The exposition of each counter, in the order of svr-stats.h. */
-static const struct metric {
-    const char *name, *type, *labels, *help; /* type NULL: the family goes on */
-    size_t offset;                           /* of its figure in metrics_figures */
-} counters[] = {
-#define METRIC(field, name, type, labels, help)                                                    \
-    {name, type, labels, help, offsetof(struct metrics_figures, field)},
-    STATS_FIELDS(METRIC)
-#undef METRIC
-};
-
-size_t metrics_format(char *buf, size_t size, const struct metrics_figures *f)
-{
-    struct out o = {buf, size, 0};
-
-    if (size > 0)
-        buf[0] = '\0';
-    for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) {
-        const struct metric *m = &counters[i];
-        if (m->type)
-            family(&o, m->name, m->type, m->help);
-        sample(&o, m->name, m->labels, *(const uint64_t *)((const char *)f + m->offset));
-    }
-    family(&o, "hellod_workers", "gauge", "Worker threads serving clients.");
-    sample(&o, "hellod_workers", "", f->workers);
-    return o.len;
-}
-
-/* --- the response --------------------------------------------------------- */
-
-static const struct status {
-    int code;
-    const char *reason;
-    const char *body;
-} statuses[] = {
-    [HTTP_METRICS] = {200, "OK", NULL},
-    [HTTP_NOT_FOUND] = {404, "Not Found", "Not Found: hellod's metrics are at /metrics\n"},
-    [HTTP_BAD_METHOD] = {405, "Method Not Allowed", "Method Not Allowed: use GET or HEAD\n"},
-    [HTTP_BAD_REQUEST] = {400, "Bad Request", "Bad Request\n"},
-    [HTTP_TOO_LARGE] = {431, "Request Header Fields Too Large",
-                        "Request Header Fields Too Large\n"},
-};
-
-size_t http_response(char *buf, size_t size, enum http_result r, bool head,
-                     const struct metrics_figures *f)
-{
-    const struct status *st = &statuses[HTTP_BAD_REQUEST];
-    struct out o = {buf, size, 0};
-    size_t body_len;
-
-    if (r != HTTP_INCOMPLETE && (size_t)r < sizeof statuses / sizeof statuses[0])
-        st = &statuses[r];
-    if (size > 0)
-        buf[0] = '\0';
-    body_len = st->body ? strlen(st->body) : metrics_format(NULL, 0, f);
-    putf(&o, "HTTP/1.0 %d %s\r\n", st->code, st->reason);
-    if (st->code == 200)
-        putf(&o, "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n");
-    else
-        putf(&o, "Content-Type: text/plain; charset=utf-8\r\n");
-    if (st->code == 405)
-        putf(&o, "Allow: GET, HEAD\r\n");
-    putf(&o, "Content-Length: %zu\r\nConnection: close\r\n\r\n", body_len);
-    if (head)
-        return o.len;
-    if (st->body) {
-        putf(&o, "%s", st->body);
-        return o.len;
-    }
-    return o.len +
-           metrics_format(o.len < size ? buf + o.len : NULL, o.len < size ? size - o.len : 0, f);
-}
 
 /* --- connections ---------------------------------------------------------- */
 
@@ -182,17 +73,33 @@ static uint64_t now_usec(const struct metrics *m)
     return now;
 }
 
-static void set_accepting(struct metrics *m, int enabled)
+/* 0, or the first -errno of a listener that could not be set (the others
+ * are set all the same). Turning a source off does not fail: sd-event drops
+ * it from its epoll set and ignores an error there. Turning it on adds it
+ * again (epoll_ctl), which can fail for want of memory. */
+static int set_accepting(struct metrics *m, int enabled)
 {
-    for (unsigned i = 0; i < m->n_listen; i++)
-        sd_event_source_set_enabled(m->listen[i], enabled);
+    int r = 0;
+
+    for (unsigned i = 0; i < m->n_listen; i++) {
+        int q = sd_event_source_set_enabled(m->listen[i], enabled);
+        if (q < 0 && r == 0)
+            r = q;
+    }
+    return r;
 }
+
+static void pause_accepting(struct metrics *m, int error);
 
 static void resume_accepting(struct metrics *m)
 {
+    int r;
+
     accept_pause_end(&m->pause);
-    sd_event_source_set_enabled(m->accept_pause, SD_EVENT_OFF);
-    set_accepting(m, SD_EVENT_ON);
+    (void)sd_event_source_set_enabled(m->accept_pause, SD_EVENT_OFF); /* off: cannot fail */
+    r = set_accepting(m, SD_EVENT_ON);
+    if (r < 0) /* epoll out of memory: as when out of descriptors, try again later */
+        pause_accepting(m, -r);
 }
 
 static void log_conn(const struct mconn *c, int prio, const char *what)
@@ -233,9 +140,16 @@ static void mconn_linger(struct mconn *c)
 
     c->state = MCONN_LINGER;
     shutdown(mconn_fd(c), SHUT_WR);
-    sd_event_source_set_io_events(c->io, EPOLLIN);
+    if (sd_event_source_set_io_events(c->io, EPOLLIN) < 0) {
+        /* still watched for EPOLLOUT, which a socket shut down for writing
+         * keeps reporting: the answer is out, close now instead */
+        mconn_free(c);
+        return;
+    }
+    /* Fails only on a source of another kind or a loop already over: the
+     * deadline set at the open then still ends the linger, a little later. */
     if (until < c->deadline)
-        sd_event_source_set_time(c->timer, until);
+        (void)sd_event_source_set_time(c->timer, until);
 }
 
 static void mconn_write(struct mconn *c)
@@ -247,10 +161,8 @@ static void mconn_write(struct mconn *c)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            if (errno == EAGAIN) {
-                sd_event_source_set_io_events(c->io, EPOLLOUT);
+            if (errno == EAGAIN && sd_event_source_set_io_events(c->io, EPOLLOUT) >= 0)
                 return;
-            }
             log_conn(c, LOG_DEBUG, "write failed, closing");
             mconn_free(c);
             return;
@@ -270,7 +182,7 @@ static void log_request(const struct mconn *c, enum http_result r)
     escape_bytes(line, sizeof line, c->buf, n < LOG_REQUEST_MAX ? n : LOG_REQUEST_MAX);
     addr_format((const struct sockaddr *)&c->peer, c->peer_len, peer, sizeof peer);
     log_peer(c->m->log, LOG_DEBUG, peer, "metrics: %s: \"%s%s\" %d", peer, line,
-             n > LOG_REQUEST_MAX ? "..." : "", statuses[r].code);
+             n > LOG_REQUEST_MAX ? "..." : "", http_status(r));
 }
 
 static void mconn_respond(struct mconn *c, enum http_result r, bool head)
@@ -330,6 +242,9 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
     struct mconn *c = userdata;
 
+    (void)s;
+    (void)fd;
+    (void)revents;
     switch (c->state) {
     case MCONN_READING:
         mconn_read(c);
@@ -348,6 +263,8 @@ static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata)
 {
     struct mconn *c = userdata;
 
+    (void)s;
+    (void)usec;
     if (c->state != MCONN_LINGER)
         log_conn(c, LOG_DEBUG, "timed out, closing");
     mconn_free(c);
@@ -387,6 +304,8 @@ static int mconn_open(struct metrics *m, int fd, const struct sockaddr *peer, so
 
 static int on_accept_pause_end(sd_event_source *s, uint64_t usec, void *userdata)
 {
+    (void)s;
+    (void)usec;
     resume_accepting(userdata);
     return 0;
 }
@@ -394,11 +313,16 @@ static int on_accept_pause_end(sd_event_source *s, uint64_t usec, void *userdata
 /* Out of descriptors: wait for a close, or ACCEPT_PAUSE_USEC. */
 static void pause_accepting(struct metrics *m, int error)
 {
+    int r;
+
     if (accept_pause_begin(&m->pause, now_usec(m)))
         log_warn(m->log, "metrics: cannot accept: %s", strerror(error));
-    set_accepting(m, SD_EVENT_OFF);
-    sd_event_source_set_time(m->accept_pause, m->pause.until);
-    sd_event_source_set_enabled(m->accept_pause, SD_EVENT_ONESHOT);
+    (void)set_accepting(m, SD_EVENT_OFF); /* off: cannot fail */
+    r = sd_event_source_set_time(m->accept_pause, m->pause.until);
+    if (r >= 0)
+        r = sd_event_source_set_enabled(m->accept_pause, SD_EVENT_ONESHOT);
+    if (r < 0) /* then only the next close of a metrics client resumes accepting */
+        log_warn(m->log, "metrics: cannot set the end of the pause: %s", strerror(-r));
 }
 
 static void on_client(int fd, const struct sockaddr *peer, socklen_t peer_len, void *userdata)
@@ -423,6 +347,8 @@ static int on_accept(sd_event_source *s, int listen_fd, uint32_t revents, void *
     struct metrics *m = userdata;
     int r = accept_batch(listen_fd, ACCEPT_BATCH, on_client, m);
 
+    (void)s;
+    (void)revents;
     if (r < 0 && r != -EAGAIN)
         pause_accepting(m, -r);
     return 0;

@@ -14,8 +14,7 @@
 #include <systemd/sd-event.h>
 
 #include "log.h"
-#include "svr-stats.h"
-#include "svr-http.h"
+#include "svr-metrics-text.h"
 
 /* The most metrics connections open at once; more are closed at once. */
 #define METRICS_CONNS_MAX 16
@@ -23,13 +22,6 @@
 #define METRICS_TIMEOUT (5 * 1000000ULL)
 /* Room for a whole response, the largest figures included. */
 #define METRICS_RESPONSE_MAX 4096
-
-/* All workers' figures summed, by the caller's collect function: one of
- * each counter of svr-stats.h, and the workers. */
-struct metrics_figures {
-    STATS_FIELDS(STATS_DECLARE_U64)
-    unsigned workers;
-};
 
 /* Called once per GET or HEAD /metrics, on the loop's thread; fills every
  * field of out. */
@@ -48,18 +40,5 @@ struct metrics *metrics_free(struct metrics *m);
 
 /* Metrics connections open now. */
 unsigned metrics_conns(const struct metrics *m);
-
-/* --- pure, for the tests -------------------------------------------------- */
-
-/* Writes the exposition of f into buf (NUL-terminated when size > 0; buf may
- * be NULL when size is 0) and returns its length, as snprintf() does: a
- * return of size or more means it did not fit. */
-size_t metrics_format(char *buf, size_t size, const struct metrics_figures *f);
-
-/* Writes the whole response to a request parsed as r (not HTTP_INCOMPLETE):
- * status line, headers and (unless head) body; f is read only for
- * HTTP_METRICS. Returns its length as snprintf() does. */
-size_t http_response(char *buf, size_t size, enum http_result r, bool head,
-                     const struct metrics_figures *f);
 
 #endif

@@ -1,5 +1,6 @@
 /* svr-server.c - the main thread: starting the workers, signals, reload,
- * what the service manager is told, the watchdog, exit on idle, the stop. */
+ * exit on idle, the stop; what the service manager is told while it runs
+ * (STATUS=, WATCHDOG=) is svr-status.c's. */
 #include "config.h"
 
 #include "svr-server.h"
@@ -31,16 +32,10 @@
 #include "svr-stopkind.h"
 #include "svr-msgid.h"
 #include "svr-reload.h"
+#include "svr-status.h"
 #include "svr-worker.h"
 
-#define STATUS_INTERVAL (1 * 1000000ULL)
 #define LOG_LIMIT_FLUSH (1 * 1000000ULL)
-
-/* The figures of all workers together, as STATUS= shows them. */
-struct totals {
-    unsigned open;
-    uint64_t connections, messages;
-};
 
 struct server {
     struct logger log;
@@ -54,43 +49,17 @@ struct server {
     struct metrics *metrics; /* GET /metrics, when asked for */
     unsigned n_done;         /* workers whose loop has ended */
     sd_event_source *done_src;
-    sd_event_source *status_timer; /* the STATUS= line, once a second */
-    struct idle *idle;             /* exit_on_idle (svr-idle.h) */
-    sd_event_source *watchdog;     /* WATCHDOG=1 while every worker ticks */
-    uint64_t watchdog_usec;
-    uint64_t heartbeats[CONFIG_WORKERS_MAX];
+    struct idle *idle;        /* exit_on_idle (svr-idle.h) */
+    struct status status;     /* STATUS= and WATCHDOG= (svr-status.h) */
     struct notifier notifier; /* READY=, STATUS=, WATCHDOG=: open from the start */
     bool notify;              /* $NOTIFY_SOCKET is set */
     bool stopping;
     struct reload_ctx reload;    /* what a reload reads and changes: svr-reload.h */
-    struct totals status;        /* the figures last sent in STATUS=, to send only what changed */
     struct handover handover;    /* a stop hands the connections to the fd store */
     struct adopt_result adopted; /* what the start took over from the hellod before */
 };
 
-/* --- figures -------------------------------------------------------------- */
-
-/* Every worker's counters, summed: what GET /metrics shows. */
-static void collect_figures(struct metrics_figures *f, void *userdata)
-{
-    const struct server *srv = userdata;
-
-    *f = (struct metrics_figures){.workers = srv->n_workers};
-    for (unsigned i = 0; i < srv->n_workers; i++) {
-        const struct stats *s = worker_stats(srv->workers[i]);
-#define ADD_FIGURE(field, ...) f->field += stats_get(s, field);
-        STATS_FIELDS(ADD_FIGURE)
-#undef ADD_FIGURE
-    }
-}
-
-static struct totals totals(const struct server *srv)
-{
-    struct metrics_figures f;
-
-    collect_figures(&f, (void *)srv);
-    return (struct totals){(unsigned)f.connections_open, f.connections_total, f.messages_total};
-}
+/* --- metrics ------------------------------------------------------------- */
 
 static int start_metrics(struct server *srv)
 {
@@ -101,50 +70,11 @@ static int start_metrics(struct server *srv)
         return 0;
     for (unsigned i = 0; i < srv->listeners.n_metrics; i++)
         fds[i] = srv->listeners.metrics[i].fd;
-    r = metrics_new(&srv->metrics, srv->event, fds, srv->listeners.n_metrics, collect_figures, srv,
-                    &srv->log);
+    r = metrics_new(&srv->metrics, srv->event, fds, srv->listeners.n_metrics, status_figures,
+                    &srv->status, &srv->log);
     for (unsigned i = 0; r >= 0 && i < srv->listeners.n_metrics; i++)
         log_info(&srv->log, "metrics on %s/metrics", srv->listeners.metrics[i].name);
     return r;
-}
-
-static void send_status(struct server *srv, const char *state)
-{
-    struct totals t = totals(srv);
-
-    notifier_sendf(&srv->notifier, "%sSTATUS=%u connections open, %llu messages answered", state,
-                   t.open, (unsigned long long)t.messages);
-    srv->status = t;
-}
-
-static int on_status(sd_event_source *s, uint64_t usec, void *userdata)
-{
-    struct server *srv = userdata;
-    struct totals t = totals(srv);
-
-    if (t.open != srv->status.open || t.messages != srv->status.messages)
-        send_status(srv, "");
-    return sd_event_source_set_time(s, usec + STATUS_INTERVAL);
-}
-
-/* --- the watchdog --------------------------------------------------------- */
-
-/* WATCHDOG=1 only while every worker's loop still ticks: a stalled worker
- * is what the service manager must see, not just a live main thread. */
-static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata)
-{
-    struct server *srv = userdata;
-    bool all_alive = true;
-
-    for (unsigned i = 0; i < srv->n_workers; i++) {
-        uint64_t beat = worker_heartbeat(srv->workers[i]);
-        if (beat == srv->heartbeats[i])
-            all_alive = false;
-        srv->heartbeats[i] = beat;
-    }
-    if (all_alive)
-        notifier_send(&srv->notifier, "WATCHDOG=1");
-    return sd_event_source_set_time(s, usec + srv->watchdog_usec / 2);
 }
 
 /* --- exit on idle --------------------------------------------------------- */
@@ -158,7 +88,7 @@ static void on_idle(void *userdata)
     /* Exiting by ourselves ends the unit, and the store with it: a client
      * that came just now is answered, not handed over. */
     srv->handover.enabled = false;
-    send_status(srv, "STOPPING=1\n");
+    status_send(&srv->status, "STOPPING=1\n");
     for (unsigned i = 0; i < srv->n_workers; i++)
         worker_post(srv->workers[i], MAIL_STOP, NULL);
 }
@@ -196,13 +126,14 @@ static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si,
 {
     struct server *srv = userdata;
 
+    (void)s;
     if (srv->stopping)
         return 0;
     srv->stopping = true;
     srv->handover.stop_usec = loop_clock();
     log_info(&srv->log, "received SIG%s, stopping", sigabbrev_np((int)si->ssi_signo));
     decide_handover(srv);
-    send_status(srv, "STOPPING=1\n");
+    status_send(&srv->status, "STOPPING=1\n");
     srv->metrics = metrics_free(srv->metrics);
     for (unsigned i = 0; i < srv->n_workers; i++)
         worker_post(srv->workers[i], MAIL_STOP, NULL);
@@ -214,6 +145,8 @@ static int on_worker_done(sd_event_source *s, int fd, uint32_t revents, void *us
     struct server *srv = userdata;
     eventfd_t n = 0;
 
+    (void)s;
+    (void)revents;
     (void)!eventfd_read(fd, &n);
     srv->n_done += (unsigned)n;
     if (srv->n_done >= srv->n_workers)
@@ -232,6 +165,7 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
     uint64_t now;
     int r = -ESHUTDOWN;
 
+    (void)s;
     if (!srv->stopping) {
         sd_event_now(srv->event, CLOCK_MONOTONIC, &now);
         /* MONOTONIC_USEC= lets systemd 253+ (Type=notify-reload) match this reload. */
@@ -239,7 +173,7 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
         r = reload_run(&srv->reload, srv->workers, srv->n_workers);
         if (r >= 0)
             arm_idle_exit(srv);
-        send_status(srv, "READY=1\n");
+        status_send(&srv->status, "READY=1\n");
     }
     r = reload_answer(si, r);
     if (r < 0)
@@ -275,23 +209,20 @@ static int add_signals(struct server *srv)
     return 0;
 }
 
-static int add_timer(struct server *srv, sd_event_source **s, uint64_t after,
-                     sd_event_time_handler_t fn, int enabled)
-{
-    int r = sd_event_add_time_relative(srv->event, s, CLOCK_MONOTONIC, after, 1000, fn, srv);
-
-    return r < 0 ? r : sd_event_source_set_enabled(*s, enabled);
-}
-
 /* The count of message lines left out ([log] messages) comes within a second
  * of the flood's end, not only with the next line. */
 static int on_log_limit(sd_event_source *s, uint64_t usec, void *userdata)
 {
     struct server *srv = userdata;
+    int r;
 
     log_limit_flush(&srv->log, usec);
-    sd_event_source_set_time(s, usec + LOG_LIMIT_FLUSH);
-    return sd_event_source_set_enabled(s, SD_EVENT_ON); /* it was a one-shot */
+    r = sd_event_source_set_time(s, usec + LOG_LIMIT_FLUSH);
+    if (r >= 0)
+        r = sd_event_source_set_enabled(s, SD_EVENT_ON); /* it was a one-shot */
+    if (r < 0) /* the count then comes with the next line logged, as before */
+        log_warn(&srv->log, "cannot set the next flush of the [log] limit: %s", strerror(-r));
+    return r;
 }
 
 static int add_timers(struct server *srv)
@@ -309,11 +240,8 @@ static int add_timers(struct server *srv)
     if (r >= 0)
         r = sd_event_add_time_relative(srv->event, NULL, CLOCK_MONOTONIC, LOG_LIMIT_FLUSH, 1000,
                                        on_log_limit, srv);
-
-    if (r >= 0 && srv->notify)
-        r = add_timer(srv, &srv->status_timer, STATUS_INTERVAL, on_status, SD_EVENT_ON);
-    if (r >= 0 && srv->watchdog_usec > 0)
-        r = add_timer(srv, &srv->watchdog, srv->watchdog_usec / 2, on_watchdog, SD_EVENT_ON);
+    if (r >= 0)
+        r = status_start(&srv->status, srv->event, srv->notify);
     return r;
 }
 
@@ -390,8 +318,10 @@ int server_new(struct server **out, const struct config *cfg, const struct svr_o
     srv->shared.listeners = &srv->listeners;
     handover_init(&srv->handover);
     srv->shared.handover = &srv->handover;
-    if (sd_watchdog_enabled(0, &srv->watchdog_usec) <= 0)
-        srv->watchdog_usec = 0;
+    srv->status = (struct status){
+        .notifier = &srv->notifier, .workers = srv->workers, .shared = &srv->shared};
+    if (sd_watchdog_enabled(0, &srv->status.watchdog_usec) <= 0)
+        srv->status.watchdog_usec = 0;
     srv->shared.done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     r = srv->shared.done_fd < 0 ? -errno : sd_event_new(&srv->event);
     if (r >= 0)
@@ -431,7 +361,8 @@ static int start_workers(struct server *srv)
     srv->n_workers = srv->listeners.conn_fd >= 0 ? 1 : worker_count(&srv->cfg);
     srv->shared.n_workers = srv->n_workers;
     for (unsigned i = 0; i < srv->n_workers; i++) {
-        r = worker_new(&srv->workers[i], &srv->shared, &srv->cfg, &srv->log, srv->watchdog_usec);
+        r = worker_new(&srv->workers[i], &srv->shared, &srv->cfg, &srv->log,
+                       srv->status.watchdog_usec);
         if (r < 0) {
             srv->n_workers = srv->shared.n_workers = i;
             return r;
@@ -501,16 +432,17 @@ int server_run(struct server *srv, struct listeners *ls)
     check_fd_limit(srv);
     log_debug(&srv->log, "%u worker thread%s", srv->n_workers, srv->n_workers == 1 ? "" : "s");
     arm_idle_exit(srv);
-    send_status(srv, "READY=1\n");
+    status_send(&srv->status, "READY=1\n");
     report_adopted(srv);
     r = sd_event_loop(srv->event);
     for (unsigned i = 0; i < srv->n_workers; i++)
         worker_join(srv->workers[i]);
     handover_finish(&srv->handover, &srv->log);
     log_limit_flush(&srv->log, UINT64_MAX); /* every interval is over */
-    log_msgid(
-        &srv->log, LOG_INFO, MSGID_STOPPED, "stopped after %llu connections and %llu messages",
-        (unsigned long long)totals(srv).connections, (unsigned long long)totals(srv).messages);
+    log_msgid(&srv->log, LOG_INFO, MSGID_STOPPED,
+              "stopped after %llu connections and %llu messages",
+              (unsigned long long)status_totals(&srv->status).connections,
+              (unsigned long long)status_totals(&srv->status).messages);
     return r;
 }
 
@@ -525,9 +457,8 @@ struct server *server_free(struct server *srv)
     if (srv->listeners.conn_fd >= 0)
         close(srv->listeners.conn_fd);
     sd_event_source_disable_unref(srv->done_src);
-    sd_event_source_disable_unref(srv->status_timer);
+    status_stop(&srv->status);
     idle_free(srv->idle);
-    sd_event_source_disable_unref(srv->watchdog);
     sd_event_unref(srv->event);
     notifier_close(&srv->notifier);
     if (srv->shared.done_fd >= 0)

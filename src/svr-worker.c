@@ -1,4 +1,5 @@
-/* svr-worker.c - a worker thread: its loop, accepting, deadlines, mailbox. */
+/* svr-worker.c - a worker thread: its loop, accepting, deadlines, its mail
+ * (the mailbox itself: svr-mailbox.c). */
 #include "config.h"
 
 #include "svr-worker.h"
@@ -11,7 +12,6 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "loop.h"
 #include "svr-accept-util.h"
@@ -40,7 +40,6 @@ struct worker {
     struct conn_ctx conns; /* what its connections share, and their lists */
     struct acceptor acceptors[LISTENERS_MAX];
     unsigned n_accept; /* listeners watched now */
-    struct watch mail_watch;
     /* Deadlines (CLOCK_MONOTONIC µs, NEVER: none); the loop sleeps until the
      * first of them and conns.deadline. */
     struct accept_pause pause; /* out of descriptors: until when accepting waits */
@@ -57,11 +56,7 @@ struct worker {
     _Atomic uint64_t heartbeat;  /* ticks while the loop runs, for the watchdog */
 
     pthread_t thread;
-    pthread_mutex_t mail_lock;
-    int mail_fd;            /* an eventfd: the main thread's knock */
-    unsigned mail;          /* enum worker_mail bits, under mail_lock */
-    struct config mail_cfg; /* under mail_lock */
-    uint64_t mail_gen;      /* the shared config_gen of mail_cfg, under mail_lock */
+    struct mailbox mailbox; /* the main thread's mail: svr-mailbox.h */
 
     char rbuf[WORKER_READ_BUF];
 };
@@ -78,6 +73,7 @@ static void on_accept(struct watch *watch, uint32_t events)
     struct acceptor *a = (struct acceptor *)watch;
     int r = accept_clients(&a->w->conns, &a->w->shared->slots, watch->fd);
 
+    (void)events;
     if (r < 0 && r != -EAGAIN)
         pause_accepting(a->w, -r);
 }
@@ -291,16 +287,6 @@ static void rewatch_listeners(struct worker *w, bool hold)
     pthread_mutex_unlock(&sh->lock);
 }
 
-/* The knock only wakes the loop: the mail is read between wakeups, so that
- * nothing it does (a stop closes connections) can pull a connection from
- * under a batch of ready ones. */
-static void on_mail(struct watch *watch, uint32_t events)
-{
-    eventfd_t knocks;
-
-    (void)!eventfd_read(watch->fd, &knocks);
-}
-
 static void read_mail(struct worker *w)
 {
     struct config cfg;
@@ -308,15 +294,7 @@ static void read_mail(struct worker *w)
     unsigned mail;
     int r;
 
-    pthread_mutex_lock(&w->mail_lock);
-    mail = w->mail;
-    w->mail = 0;
-    if (mail & MAIL_CONFIG) {
-        cfg = w->mail_cfg;
-        gen = w->mail_gen;
-    }
-    pthread_mutex_unlock(&w->mail_lock);
-
+    mail = mailbox_take(&w->mailbox, &cfg, &gen);
     if (mail & MAIL_CONFIG) {
         r = apply_config(w, &cfg);
         if (r < 0)
@@ -333,14 +311,8 @@ static void read_mail(struct worker *w)
 
 void worker_post(struct worker *w, unsigned mail, const struct config *cfg)
 {
-    pthread_mutex_lock(&w->mail_lock);
-    w->mail |= mail;
-    if (mail & MAIL_CONFIG) {
-        w->mail_cfg = *cfg;
-        w->mail_gen = w->shared->config_gen; /* written by this (the main) thread only */
-    }
-    pthread_mutex_unlock(&w->mail_lock);
-    (void)!eventfd_write(w->mail_fd, 1); /* fails only when 2^64-2 knocks are unread */
+    /* config_gen is written by this (the main) thread only */
+    mailbox_post(&w->mailbox, mail, cfg, w->shared->config_gen);
 }
 
 bool worker_post_all(struct worker *const *workers, unsigned n, unsigned mail, unsigned wait_sec)
@@ -430,13 +402,13 @@ int worker_new(struct worker **out, struct worker_shared *shared, const struct c
     w->pause = ACCEPT_PAUSE_INIT;
     w->drain_until = w->heartbeat_at = NEVER;
     conn_ctx_init(&w->conns);
-    pthread_mutex_init(&w->mail_lock, NULL);
-    w->mail_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    r = w->mail_fd < 0 ? -errno : reply_new(&w->reply, cfg->greeting);
+    r = mailbox_open(&w->mailbox);
+    if (r >= 0)
+        r = reply_new(&w->reply, cfg->greeting);
     if (r >= 0)
         r = loop_init(&w->loop);
     if (r >= 0)
-        r = loop_add(&w->loop, &w->mail_watch, w->mail_fd, EPOLLIN, on_mail);
+        r = mailbox_watch(&w->mailbox, &w->loop);
     if (r < 0) {
         worker_free(w);
         return r;
@@ -516,9 +488,7 @@ struct worker *worker_free(struct worker *w)
     unwatch_listeners(w);
     loop_done(&w->loop);
     reply_unref(w->reply);
-    if (w->mail_fd >= 0)
-        close(w->mail_fd);
-    pthread_mutex_destroy(&w->mail_lock);
+    mailbox_close(&w->mailbox);
     free(w);
     return NULL;
 }

@@ -15,6 +15,7 @@
 #include "svr-config.h"
 #include "svr-handover.h"
 #include "svr-listen.h"
+#include "svr-mailbox.h" /* enum worker_mail */
 #include "svr-slots.h"
 #include "svr-stats.h"
 
@@ -32,13 +33,6 @@ struct worker_shared {
     struct slots slots;        /* max_connections across all workers */
     int done_fd;               /* an eventfd: each worker whose loop has ended adds 1 */
     struct handover *handover; /* a stop hands connections over when enabled */
-};
-
-enum worker_mail {
-    MAIL_CONFIG = 1 << 0,    /* put the config posted in force, then ack (config_acks) */
-    MAIL_LISTENERS = 1 << 1, /* watch the shared listeners again, then ack */
-    MAIL_STOP = 1 << 2,      /* stop accepting, answer what is owed, end the thread */
-    MAIL_HOLD = 1 << 3,      /* stop watching the listeners until MAIL_LISTENERS, then ack */
 };
 
 struct worker;

@@ -27,6 +27,7 @@ static void test_defaults(void **state)
 {
     struct bench_options o = parse_ok((char *[]){"bench", NULL});
 
+    (void)state;
     assert_int_equal(o.action, BENCH_RUN);
     assert_int_equal(o.mode, BENCH_PERSISTENT);
     assert_string_equal(o.target.host, "localhost");
@@ -47,6 +48,7 @@ static void test_defaults(void **state)
 
 static void test_counts(void **state)
 {
+    (void)state;
     assert_int_equal(parse_ok(ARGV("-c", "1")).connections, 1);
     assert_int_equal(parse_ok(ARGV("--connections=1000000")).connections, 1000000);
     assert_int_equal(parse_ok(ARGV("-P", "16")).pipeline, 16);
@@ -58,6 +60,7 @@ static void test_counts(void **state)
 
 static void test_bad_counts(void **state)
 {
+    (void)state;
     assert_usage_error(ARGV("-c", "0"), "invalid number of connections '0' (1..1000000)");
     assert_usage_error(ARGV("-c", "1000001"),
                        "invalid number of connections '1000001' (1..1000000)");
@@ -75,6 +78,7 @@ static void test_bad_counts(void **state)
 
 static void test_duration(void **state)
 {
+    (void)state;
     assert_int_equal(parse_ok(ARGV("-d", "5s")).duration_us, 5000000);
     assert_int_equal(parse_ok(ARGV("--duration=500ms")).duration_us, 500000);
     assert_int_equal(parse_ok(ARGV("-d", "24h")).duration_us, 86400000000ULL);
@@ -88,6 +92,7 @@ static void test_duration(void **state)
 
 static void test_bad_duration(void **state)
 {
+    (void)state;
     assert_usage_error(ARGV("-d", "x"), "invalid duration 'x' (a duration: 10s, 500ms, 1min)");
     assert_usage_error(ARGV("-d", "25h"), "invalid duration '25h' (at most 24h)");
     assert_usage_error(ARGV("-d", "0"), "a duration of 0 needs -n MESSAGES");
@@ -98,6 +103,7 @@ static void test_target(void **state)
 {
     struct bench_options o = parse_ok(ARGV("-H", "::1", "-p", "9000", "-6"));
 
+    (void)state;
     assert_string_equal(o.target.host, "::1");
     assert_string_equal(o.target.port, "9000");
     assert_int_equal(o.target.family, AF_INET6);
@@ -115,6 +121,7 @@ static void test_target(void **state)
 
 static void test_timeout(void **state)
 {
+    (void)state;
     assert_int_equal(parse_ok(ARGV("-t", "2s")).timeout_ms, 2000);
     assert_int_equal(parse_ok(ARGV("--timeout=1500us")).timeout_ms, 2);
     assert_int_equal(parse_ok(ARGV("-t", "24h")).timeout_ms, 86400000);
@@ -128,6 +135,7 @@ static void test_modes(void **state)
 {
     struct bench_options o = parse_ok(ARGV("--connect", "-c", "8", "-n", "100"));
 
+    (void)state;
     assert_int_equal(o.mode, BENCH_CONNECT);
     assert_int_equal(bench_connections(&o), 8);
     assert_int_equal(bench_pipeline(&o), 1);
@@ -146,6 +154,7 @@ static void test_message_and_json(void **state)
     char *big = malloc(BENCH_MAX_MESSAGE + 2);
     struct bench_options o = parse_ok(ARGV("--message", "PING", "--json"));
 
+    (void)state;
     assert_string_equal(o.message, "PING");
     assert_true(o.json);
     assert_string_equal(parse_ok(ARGV("--message=")).message, "");
@@ -162,6 +171,7 @@ static void test_message_and_json(void **state)
 
 static void test_conflicts(void **state)
 {
+    (void)state;
     assert_usage_error(ARGV("-p", "1", "-U", "/x"), "-p and -U cannot be used together");
     assert_usage_error(ARGV("-U", "/x", "-H", "h"), "-H and -U cannot be used together");
     assert_usage_error(ARGV("-6", "-4"), "-4 and -6 cannot be used together");
@@ -182,6 +192,7 @@ static void test_conflicts(void **state)
 
 static void test_bad_options(void **state)
 {
+    (void)state;
     assert_usage_error(ARGV("-x"), "invalid option -- 'x'");
     assert_usage_error(ARGV("-V"), "invalid option -- 'V'"); /* hello-cli's, not bench's */
     assert_usage_error(ARGV("--bogus"), "unrecognized option '--bogus'");
@@ -200,6 +211,7 @@ static void test_bad_options(void **state)
 
 static void test_help(void **state)
 {
+    (void)state;
     assert_int_equal(parse_ok(ARGV("-h")).action, BENCH_HELP);
     assert_int_equal(parse_ok(ARGV("--help")).action, BENCH_HELP);
     /* Help wins over what would be a usage error after it. */
@@ -219,6 +231,7 @@ static void test_help_text(void **state)
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
 
+    (void)state;
     assert_non_null(f);
     cli_bench_help(f);
     fclose(f);
@@ -232,6 +245,7 @@ static void test_help_text(void **state)
 /* getopt's state is reset between calls. */
 static void test_parse_twice(void **state)
 {
+    (void)state;
     assert_usage_error(ARGV("-4xz"), "invalid option -- 'x'");
     assert_int_equal(parse_ok(ARGV("-c", "7")).connections, 7);
     assert_int_equal(parse_ok(ARGV("-c", "7")).target.family, AF_UNSPEC);

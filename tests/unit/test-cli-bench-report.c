@@ -100,6 +100,7 @@ static void test_text(void **state)
     struct bench_options o = options(BENCH_PERSISTENT);
     struct printed p = report(&o, figures());
 
+    (void)state;
     assert_string_equal(
         p.out, "hello-cli bench: 127.0.0.1:8080, 50 connections, pipeline 16\n"
                "  replies   1,482,113 in 2.50 s: 592,845/s\n"
@@ -115,6 +116,7 @@ static void test_json(void **state)
     struct bench_options o = options(BENCH_PERSISTENT);
     struct printed p;
 
+    (void)state;
     o.json = true;
     p = report(&o, figures());
     assert_string_equal(
@@ -133,6 +135,7 @@ static void test_connect_clean(void **state)
     struct bench_result *r = figures();
     struct printed p;
 
+    (void)state;
     o.target = (struct cli_target){.unix_path = "/run/a\"b\\c\x01"};
     r->errors = r->connect_failures = 0;
     r->connects = r->replies = r->sent = 1000;
@@ -157,6 +160,7 @@ static void test_hold(void **state)
     struct bench_result *r = figures();
     struct printed p;
 
+    (void)state;
     r->errors = r->connect_failures = 0;
     r->held = r->connects = r->sent = 20000;
     r->replies = 20000;
@@ -181,6 +185,7 @@ static void test_exit_statuses(void **state)
     struct bench_result *r = figures();
     struct printed p;
 
+    (void)state;
     r->errors = r->connect_failures = 0;
     assert_int_equal(report(&o, r).status, CLI_EXIT_OK);
     r->closed = 1;
@@ -204,6 +209,7 @@ static void test_connect_failed(void **state)
     struct bench_result r = {.status = CLI_CONNECT_FAILED, .error = ECONNREFUSED};
     struct printed p;
 
+    (void)state;
     hist_init(&r.latency);
     p = report(&o, &r);
     assert_int_equal(p.status, CLI_EXIT_CONNECT);
@@ -222,6 +228,7 @@ static void test_fd_limit(void **state)
     struct bench_result r = {.status = CLI_SOCKET_FAILED, .error = EMFILE, .fd_limit = 1024};
     struct printed p;
 
+    (void)state;
     hist_init(&r.latency);
     p = report(&o, &r);
     assert_int_equal(p.status, CLI_EXIT_CONNECT);

@@ -27,6 +27,7 @@ static void test_defaults(void **state)
 {
     struct cli_options o = parse_ok((char *[]){"hello-cli", NULL});
 
+    (void)state;
     assert_int_equal(o.action, CLI_ACTION_RUN);
     assert_string_equal(o.target.host, "localhost");
     assert_string_equal(o.target.port, "8080");
@@ -40,6 +41,7 @@ static void test_defaults(void **state)
 
 static void test_host(void **state)
 {
+    (void)state;
     assert_string_equal(parse_ok(ARGV("-H", "example.org")).target.host, "example.org");
     assert_string_equal(parse_ok(ARGV("-H::1")).target.host, "::1");
     assert_string_equal(parse_ok(ARGV("--host", "a.example")).target.host, "a.example");
@@ -49,6 +51,7 @@ static void test_host(void **state)
 
 static void test_port(void **state)
 {
+    (void)state;
     assert_string_equal(parse_ok(ARGV("-p", "9000")).target.port, "9000");
     assert_string_equal(parse_ok(ARGV("--port=1")).target.port, "1");
     assert_string_equal(parse_ok(ARGV("--port", "65535")).target.port, "65535");
@@ -58,6 +61,7 @@ static void test_port(void **state)
 
 static void test_bad_port(void **state)
 {
+    (void)state;
     assert_usage_error(ARGV("-p", "0"), "invalid port '0' (1..65535)");
     assert_usage_error(ARGV("-p", "65536"), "invalid port '65536' (1..65535)");
     assert_usage_error(ARGV("--port=http"), "invalid port 'http' (1..65535)");
@@ -69,6 +73,7 @@ static void test_unix(void **state)
 {
     struct cli_options o = parse_ok(ARGV("-U", "/run/hellod.sock"));
 
+    (void)state;
     assert_string_equal(o.target.unix_path, "/run/hellod.sock");
     assert_null(o.target.host);
     assert_null(o.target.port);
@@ -77,6 +82,7 @@ static void test_unix(void **state)
 
 static void test_family(void **state)
 {
+    (void)state;
     assert_int_equal(parse_ok(ARGV("-4")).target.family, AF_INET);
     assert_int_equal(parse_ok(ARGV("-6")).target.family, AF_INET6);
     assert_int_equal(parse_ok(ARGV("-4", "-4")).target.family, AF_INET);
@@ -85,6 +91,7 @@ static void test_family(void **state)
 
 static void test_timeout(void **state)
 {
+    (void)state;
     assert_int_equal(parse_ok(ARGV("-t", "5")).timeout_ms, 5000);
     assert_int_equal(parse_ok(ARGV("-t", "500ms")).timeout_ms, 500);
     assert_int_equal(parse_ok(ARGV("--timeout=1min 30s")).timeout_ms, 90000);
@@ -99,6 +106,7 @@ static void test_timeout(void **state)
 
 static void test_bad_timeout(void **state)
 {
+    (void)state;
     assert_usage_error(ARGV("-t", "abc"), "invalid timeout 'abc" NOT_A_DURATION);
     assert_usage_error(ARGV("-t", "5x"), "invalid timeout '5x" NOT_A_DURATION);
     assert_usage_error(ARGV("-t", "-1"), "invalid timeout '-1" NOT_A_DURATION);
@@ -110,6 +118,7 @@ static void test_bad_timeout(void **state)
 
 static void test_help_and_version(void **state)
 {
+    (void)state;
     assert_int_equal(parse_ok(ARGV("-h")).action, CLI_ACTION_HELP);
     assert_int_equal(parse_ok(ARGV("--help")).action, CLI_ACTION_HELP);
     assert_int_equal(parse_ok(ARGV("-V")).action, CLI_ACTION_VERSION);
@@ -120,6 +129,7 @@ static void test_help_and_version(void **state)
 
 static void test_conflicts(void **state)
 {
+    (void)state;
     assert_usage_error(ARGV("-p", "1", "-U", "/x"), "-p and -U cannot be used together");
     assert_usage_error(ARGV("-U", "/x", "-p", "1"), "-p and -U cannot be used together");
     assert_usage_error(ARGV("--unix=/x", "--port=1"), "-p and -U cannot be used together");
@@ -132,6 +142,7 @@ static void test_conflicts(void **state)
 
 static void test_bad_options(void **state)
 {
+    (void)state;
     assert_usage_error(ARGV("-x"), "invalid option -- 'x'");
     assert_usage_error(ARGV("-4x"), "invalid option -- 'x'");
     assert_usage_error(ARGV("--bogus"), "unrecognized option '--bogus'");
@@ -145,6 +156,7 @@ static void test_messages(void **state)
 {
     struct cli_options o = parse_ok(ARGV("one", "", "three"));
 
+    (void)state;
     assert_int_equal(o.input.fd, -1);
     assert_int_equal(o.input.n_lines, 3);
     assert_string_equal(o.input.lines[0], "one");
@@ -156,6 +168,7 @@ static void test_messages_among_options(void **state)
 {
     struct cli_options o = parse_ok(ARGV("one", "-p", "9000", "two", "--", "-4"));
 
+    (void)state;
     assert_string_equal(o.target.port, "9000");
     assert_int_equal(o.target.family, AF_UNSPEC);
     assert_int_equal(o.input.n_lines, 3);
@@ -168,6 +181,7 @@ static void test_stdin(void **state)
 {
     struct cli_options o = parse_ok(ARGV("-t", "1", "-"));
 
+    (void)state;
     assert_int_equal(o.input.fd, STDIN_FILENO);
     assert_int_equal(o.input.n_lines, 0);
     assert_int_equal(parse_ok(ARGV("--", "-")).input.fd, STDIN_FILENO);
@@ -175,6 +189,7 @@ static void test_stdin(void **state)
 
 static void test_bad_messages(void **state)
 {
+    (void)state;
     assert_usage_error(ARGV("a", "-"), "'-' (standard input) must be the only MESSAGE");
     assert_usage_error(ARGV("-", "-"), "'-' (standard input) must be the only MESSAGE");
     assert_usage_error(ARGV("a\nb"), "a MESSAGE cannot contain a newline (use one per line)");
@@ -184,6 +199,7 @@ static void test_bad_messages(void **state)
  * error at the x: the parser resets it each time. */
 static void test_parse_twice(void **state)
 {
+    (void)state;
     assert_usage_error(ARGV("-4xz"), "invalid option -- 'x'");
     assert_string_equal(parse_ok(ARGV("-p", "7")).target.port, "7");
     assert_int_equal(parse_ok(ARGV("-p", "7")).target.family, AF_UNSPEC);

@@ -231,6 +231,7 @@ static void every_field_round_trips(void **state)
     struct handover_state s[] = {base(),   full(),      waiting(), failed(),
                                  at_eof(), lingering(), largest(), longest_message()};
 
+    (void)state;
     for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
         round_trip(&s[i]);
 }
@@ -239,6 +240,7 @@ static void the_largest_states_fit_the_bound(void **state)
 {
     struct handover_state a = largest(), b = longest_message();
 
+    (void)state;
     /* A memfd of HANDOVER_STATE_MAX bytes holds any state. */
     assert_true(handover_encoded_size(&a) <= HANDOVER_STATE_MAX);
     assert_true(handover_encoded_size(&b) <= HANDOVER_STATE_MAX);
@@ -268,6 +270,7 @@ static void the_bytes_are_big_endian_as_documented(void **state)
     struct handover_state s = base(), back;
     uint8_t buf[sizeof base_bytes];
 
+    (void)state;
     assert_int_equal(handover_encode(&s, buf, sizeof buf), sizeof base_bytes);
     assert_memory_equal(buf, base_bytes, sizeof base_bytes);
     assert_int_equal(handover_decode(base_bytes, sizeof base_bytes, 1024, &back), 0);
@@ -281,6 +284,7 @@ static void a_replies_record_reads_as_documented(void **state)
     static const uint8_t rec[] = {0x80, 0x06, 0, 0, 0, 12, 0, 0, 0, 1, 1, 0, 0, 1, 2, 2, 'H', 'i'};
     struct handover_state s;
 
+    (void)state;
     memcpy(buf, base_bytes, sizeof base_bytes);
     memcpy(buf + sizeof base_bytes, rec, sizeof rec);
     buf[9] = (uint8_t)(buf[9] + sizeof rec);
@@ -298,6 +302,7 @@ static void truncated_at_every_length_is_refused(void **state)
 {
     struct handover_state samples[] = {base(), full(), waiting(), failed(), lingering()};
 
+    (void)state;
     for (size_t k = 0; k < sizeof samples / sizeof samples[0]; k++) {
         size_t len;
         uint8_t *full_buf = encode(&samples[k], &len);
@@ -323,6 +328,7 @@ static void bytes_after_the_state_are_ignored(void **state)
     size_t len;
     uint8_t *buf = encode(&s, &len), *bigger = malloc(len + 4096);
 
+    (void)state;
     assert_non_null(bigger);
     memcpy(bigger, buf, len);
     memset(bigger + len, 0x80, 4096); /* a memfd sized larger, or garbage */
@@ -411,6 +417,7 @@ static void the_minimum_is_three_records(void **state)
 {
     struct built b;
 
+    (void)state;
     begin(&b, 1);
     required(&b, 0);
     assert_int_equal(decode_built(&b), 0);
@@ -425,6 +432,7 @@ static void records_in_any_order_once_each(void **state)
 {
     struct built b;
 
+    (void)state;
     begin(&b, 1);
     record(&b, 0x8003, v_conn, sizeof v_conn);
     record(&b, 0x8002, v_peer, sizeof v_peer);
@@ -440,6 +448,7 @@ static void versions_newer_are_refused_older_read(void **state)
 {
     struct built b;
 
+    (void)state;
     begin(&b, 0);
     required(&b, 0);
     assert_int_equal(decode_built(&b), -EBADMSG); /* there is no version 0 */
@@ -455,6 +464,7 @@ static void unknown_records_skipped_unless_critical(void **state)
     static const uint8_t blob[] = {1, 2, 3};
     struct built b;
 
+    (void)state;
     begin(&b, 1);
     required(&b, 0);
     record(&b, 0x0042, blob, sizeof blob); /* a later addition we may do without */
@@ -481,6 +491,7 @@ static void fixed_records_of_another_length_are_corrupt(void **state)
     static const uint8_t big[32];
     struct built b;
 
+    (void)state;
     for (size_t len = 0; len < sizeof big; len++) {
         if (len != 8) {
             begin(&b, 1);
@@ -508,6 +519,7 @@ static void lengths_past_the_end_are_corrupt(void **state)
     struct built b;
     size_t n;
 
+    (void)state;
     begin(&b, 1);
     required(&b, 0);
     n = end(&b);
@@ -586,6 +598,7 @@ static void corrupt_fields_are_refused(void **state)
     size_t len;
     uint8_t *good = encode(&s, &len), *buf = malloc(len);
 
+    (void)state;
     assert_non_null(buf);
     for (size_t i = 0; i < sizeof pokes / sizeof pokes[0]; i++) {
         const struct poke *p = &pokes[i];
@@ -612,6 +625,7 @@ static void inconsistent_states_are_not_encoded(void **state)
     unsigned n = 0;
     uint8_t buf[1024];
 
+    (void)state;
     s[n] = full(), s[n].state = HANDOVER_EOF, n++; /* unfinished message after EOF */
     s[n] = failed(), s[n].error_sent = 23, n++;    /* the whole error line is no longer owed */
     s[n] = lingering(), s[n].n_runs = 1, n++;      /* owing replies while lingering */
@@ -641,6 +655,7 @@ static void a_small_buffer_is_never_overrun(void **state)
     ssize_t need = handover_encoded_size(&s);
     uint8_t *buf = malloc((size_t)need + 16);
 
+    (void)state;
     assert_non_null(buf);
     for (size_t size = 0; size < (size_t)need; size++) {
         memset(buf, 0xee, (size_t)need + 16);
@@ -659,6 +674,7 @@ static void a_message_over_max_message_is_emsgsize(void **state)
     size_t len;
     uint8_t *buf = encode(&s, &len);
 
+    (void)state;
     /* The limit of the new hellod is lower than the message saved: the
      * state is still read whole (the replies are owed), and the caller
      * sends the protocol's error line after them. */
@@ -679,6 +695,7 @@ static void flipped_bytes_decode_or_fail_cleanly(void **state)
     struct handover_state samples[] = {full(), waiting(), failed()};
     static const uint8_t xors[] = {0x01, 0x80, 0xff};
 
+    (void)state;
     for (size_t k = 0; k < sizeof samples / sizeof samples[0]; k++) {
         size_t len;
         uint8_t *good = encode(&samples[k], &len), *buf = malloc(len);
@@ -732,6 +749,7 @@ static void states_follow_one_another(void **state)
 
 static void errors_have_reasons(void **state)
 {
+    (void)state;
     assert_string_equal(handover_strerror(-EBADMSG), "corrupt or truncated connection state");
     assert_string_equal(handover_strerror(-EPROTONOSUPPORT), "connection state of a newer format");
     assert_string_equal(handover_strerror(-EMSGSIZE), "the unfinished message is over max_message");
@@ -739,6 +757,7 @@ static void errors_have_reasons(void **state)
 
 static int setup(void **state)
 {
+    (void)state;
     memset(long_greeting, 'G', sizeof long_greeting);
     for (size_t i = 0; i < sizeof proxy_part; i++)
         proxy_part[i] = (uint8_t)i;

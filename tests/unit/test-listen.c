@@ -50,6 +50,7 @@ int __wrap_sd_is_socket(int fd, int family, int type, int listening)
     int acc = 0, t = 0;
     socklen_t len = sizeof acc;
 
+    (void)family;
     if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) < 0)
         return 0; /* not a socket */
     len = sizeof t;
@@ -66,6 +67,7 @@ int __wrap_net_listen_addr(const struct listen_addr *a, int backlog, struct net_
 {
     int r = mock_type(int);
 
+    (void)max;
     check_expected(backlog);
     function_called();
     addr_spec_format(a, failed, failed_size);
@@ -132,6 +134,7 @@ static void no_passed_sockets_binds_every_configured_address(void **state)
     struct listen_error err;
     struct config cfg;
 
+    (void)state;
     config_with_listen(&cfg, "127.0.0.1:1 [::1]:2 /run/x.sock");
     expect_passed(0);
     for (int i = 0; i < 3; i++) {
@@ -155,6 +158,7 @@ static void failed_bind_names_the_address_and_closes_the_others(void **state)
     struct listen_error err;
     struct config cfg;
 
+    (void)state;
     config_with_listen(&cfg, "127.0.0.1:1 127.0.0.1:2");
     expect_passed(0);
     will_return(__wrap_net_listen_addr, 1);
@@ -174,6 +178,7 @@ static void passed_listeners_win_and_bind_nothing(void **state)
     uint16_t p1, p2;
     char name[64];
 
+    (void)state;
     pass(tcp_listener(&p1), 0);
     pass(tcp_listener(&p2), 1);
     config_with_listen(&cfg, NULL);
@@ -197,6 +202,7 @@ static void configured_listen_that_matches_is_not_ignored(void **state)
     char spec[64];
     uint16_t port;
 
+    (void)state;
     pass(tcp_listener(&port), 0);
     snprintf(spec, sizeof spec, "127.0.0.1:%u", port);
     config_with_listen(&cfg, spec);
@@ -213,6 +219,7 @@ static void configured_listen_that_differs_is_ignored(void **state)
     struct config cfg;
     uint16_t port;
 
+    (void)state;
     pass(tcp_listener(&port), 0);
     config_with_listen(&cfg, "127.0.0.1:1");
     expect_passed(1);
@@ -229,6 +236,7 @@ static void one_connected_socket_is_inetd_mode(void **state)
     struct config cfg;
     int sv[2];
 
+    (void)state;
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     pass(sv[0], 0);
     config_with_listen(&cfg, NULL);
@@ -253,6 +261,7 @@ static void stored_connections_are_put_aside_by_name(void **state)
     uint16_t port;
     int sv[2], lone;
 
+    (void)state;
     pass(tcp_listener(&port), 0);
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     pass(sv[0], 1);
@@ -287,6 +296,7 @@ static void connected_socket_among_listeners_is_refused(void **state)
     uint16_t port;
     int sv[2];
 
+    (void)state;
     pass(tcp_listener(&port), 0); /* first, so that fd 3 is taken when the pair is made */
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     pass(sv[0], 1);
@@ -306,6 +316,7 @@ static void passed_descriptor_that_is_no_socket_is_refused(void **state)
     struct listen_error err;
     struct config cfg;
 
+    (void)state;
     pass(open("/dev/null", O_RDONLY), 0);
     config_with_listen(&cfg, NULL);
     expect_passed(1);
@@ -320,6 +331,7 @@ static void datagram_socket_is_refused(void **state)
     struct listen_error err;
     struct config cfg;
 
+    (void)state;
     pass(socket(AF_INET, SOCK_DGRAM, 0), 0);
     config_with_listen(&cfg, NULL);
     expect_passed(1);
@@ -332,6 +344,7 @@ static void broken_activation_variables_are_an_error(void **state)
     struct listen_error err;
     struct config cfg;
 
+    (void)state;
     config_with_listen(&cfg, NULL);
     expect_passed(-EINVAL);
     assert_int_equal(listeners_open(&ls, &cfg, &err), -EINVAL);

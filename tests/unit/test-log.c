@@ -77,6 +77,7 @@ static void journal_gets_structured_fields(void **state)
 {
     struct logger log;
 
+    (void)state;
     stderr_is_journal();
     log_open(&log, "hellod", LOG_DEBUG);
     assert_int_equal(log.sink, LOG_SINK_JOURNAL);
@@ -93,6 +94,7 @@ static void journal_stream_of_another_file_is_not_the_journal(void **state)
 {
     struct logger log;
 
+    (void)state;
     setenv("JOURNAL_STREAM", "1:1", 1);
     log_open(&log, "hellod", LOG_INFO);
     assert_int_not_equal(log.sink, LOG_SINK_JOURNAL);
@@ -106,6 +108,7 @@ static void levels_above_the_maximum_are_dropped(void **state)
 {
     struct logger log;
 
+    (void)state;
     stderr_is_journal();
     log_open(&log, "hellod", LOG_NOTICE);
     n_fields = 0;
@@ -131,6 +134,7 @@ static void stderr_lines_carry_priority_prefixes(void **state)
 {
     char out[512];
 
+    (void)state;
     unsetenv("JOURNAL_STREAM");
     capture_stderr(log_prefixed_lines, out, sizeof out);
     assert_string_equal(out, "<3>cannot listen on [::]:8080\n<6>listening on 127.0.0.1:1\n");
@@ -153,6 +157,7 @@ static void escaped_message_stays_one_line(void **state)
 {
     char out[512];
 
+    (void)state;
     unsetenv("JOURNAL_STREAM");
     capture_stderr(log_hostile_message, out, sizeof out);
     assert_string_equal(out, "<6>message from 127.0.0.1:1: "
@@ -174,6 +179,7 @@ static void overlong_line_is_cut_but_stays_one_line(void **state)
     char out[8192];
     size_t len;
 
+    (void)state;
     unsetenv("JOURNAL_STREAM");
     capture_stderr(log_overlong_line, out, sizeof out);
     len = strlen(out);
@@ -208,6 +214,7 @@ static void each_kind_of_client_line_has_a_bound_of_its_own(void **state)
 {
     char out[512];
 
+    (void)state;
     unsetenv("JOURNAL_STREAM");
     capture_stderr(log_two_bounds, out, sizeof out);
     assert_string_equal(out, "<5>busy 0\n<5>busy 1\n<6>message\n"

@@ -56,6 +56,7 @@ static void test_path(void **state)
     struct notifier n;
     int fd;
 
+    (void)state;
     snprintf(path, sizeof path, "/tmp/hellod-test-notify-%d", (int)getpid());
     fd = listen_notify(path);
     assert_int_equal(notifier_open(&n), 0);
@@ -75,6 +76,7 @@ static void test_abstract(void **state)
     struct notifier n;
     int fd;
 
+    (void)state;
     snprintf(name, sizeof name, "@hellod-test-notify-%d", (int)getpid());
     fd = listen_notify(name);
     assert_int_equal(notifier_open(&n), 0);
@@ -88,6 +90,7 @@ static void test_unset_sends_nothing(void **state)
 {
     struct notifier n;
 
+    (void)state;
     unsetenv("NOTIFY_SOCKET");
     assert_int_equal(notifier_open(&n), 0);
     assert_false(notifier_enabled(&n));
@@ -100,6 +103,7 @@ static void test_other_forms_go_to_sd_notify(void **state)
 {
     struct notifier n;
 
+    (void)state;
     setenv("NOTIFY_SOCKET", "vsock:2:1234", 1);
     assert_int_equal(notifier_open(&n), 0);
     assert_true(notifier_enabled(&n));
@@ -116,6 +120,7 @@ static void test_sends_with_no_descriptor_left(void **state)
     struct rlimit old, low;
     int fd, filler[64], n_fill = 0;
 
+    (void)state;
     snprintf(name, sizeof name, "@hellod-test-notify-emfile-%d", (int)getpid());
     fd = listen_notify(name);
     assert_int_equal(notifier_open(&n), 0);

@@ -41,6 +41,7 @@ static void one_greeting_any_number_of_replies(void **state)
     static char out[1 << 20];
     uint64_t done = 0;
 
+    (void)state;
     assert_int_equal(reply_new(&r, "hi"), 0);
     for (int i = 0; i < 1000; i++)
         assert_int_equal(owed_add(&o, r, i < 500 ? 1 : 199), 0);
@@ -64,6 +65,7 @@ static void greeting_switches_at_the_message_boundary(void **state)
     char out[256];
     uint64_t done = 0;
 
+    (void)state;
     assert_int_equal(reply_new(&a, "A"), 0);
     assert_int_equal(reply_new(&b, "BB"), 0);
     assert_int_equal(reply_new(&c, "CCC"), 0);
@@ -88,6 +90,7 @@ static void clear_lets_go_of_every_greeting(void **state)
     struct owed o = {0};
     uint64_t done = 0;
 
+    (void)state;
     assert_int_equal(reply_new(&a, "A"), 0);
     assert_int_equal(reply_new(&b, "B"), 0);
     owed_add(&o, a, 1);
