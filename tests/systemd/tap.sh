@@ -56,5 +56,6 @@ poll() {
     done
 }
 state() { systemctl show -p ActiveState --value "$1"; }
+is_active() { [ "$(state "$1")" = active ]; }
 is_state() { [ "$(state "$1")" = "$2" ]; }
 main_pid() { systemctl show -p MainPID --value hellod.service; }
