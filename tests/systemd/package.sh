@@ -1,7 +1,7 @@
 #!/bin/bash
 # package.sh - the Debian package of hellod under a real systemd: install,
-# upgrade with an edited configuration, remove, purge, as an administrator
-# does it with apt. Runs as root inside the container that
+# upgrade with an edited configuration and clients connected (held.sh: none
+# may notice), remove, purge, as an administrator does it with apt. Runs as root inside the container that
 # tests/systemd/sandbox.sh boots (no network: hellod's dependencies,
 # libsystemd0 and libinih1, are in its root file system); installed there as
 # /root/hellod-package by `make check-package`, with the two packages beside
