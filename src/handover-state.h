@@ -16,12 +16,13 @@
 #define HANDOVER_VERSION 1
 
 /* Bounds the decoder enforces (and the encoder, which never writes what a
- * reader would refuse). */
+ * reader would refuse). Numbers, to keep this header a leaf; each equals the
+ * constant its comment names, which svr-conn-handover.c asserts. */
 #define HANDOVER_RUNS_MAX     16             /* greetings one connection owes replies in */
 #define HANDOVER_GREETING_MAX 128            /* CONFIG_GREETING_MAX */
-#define HANDOVER_MESSAGE_MAX  1048576        /* the largest max_message */
+#define HANDOVER_MESSAGE_MAX  1048576        /* CONFIG_MESSAGE_MAX: the largest max_message */
 #define HANDOVER_PROXY_MAX    (16 + 520)     /* PROXY_HEADER_MAX: a whole header */
-#define HANDOVER_DEADLINE_MAX 86400000000ULL /* 24 h in µs, the longest timeout */
+#define HANDOVER_DEADLINE_MAX 86400000000ULL /* DURATION_MAX: 24 h in µs */
 #define HANDOVER_NO_DEADLINE  UINT64_MAX
 /* The line a connection in HANDOVER_FAILED owes after its replies. */
 #define HANDOVER_ERROR_LINE "ERROR message too long\n"

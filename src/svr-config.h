@@ -13,6 +13,7 @@
 
 #define CONFIG_LISTEN_MAX   16
 #define CONFIG_GREETING_MAX 128
+#define CONFIG_MESSAGE_MAX  1048576 /* the largest max_message */
 #define CONFIG_WORKERS_MAX  64
 
 /* A list of addresses to listen on. */

@@ -11,8 +11,20 @@
 #include <sys/stat.h>
 
 #include "net.h"
+#include "parse.h"
 #include "proxy.h"
+#include "svr-config.h"
 #include "svr-conn-int.h"
+
+/* handover-state.h is a leaf and spells its bounds as numbers: they must be
+ * the bounds of what a running hellod holds, or a state one hellod writes
+ * would be refused by the next (or a reader would accept what none holds). */
+_Static_assert(HANDOVER_DEADLINE_MAX == DURATION_MAX, "HANDOVER_DEADLINE_MAX is DURATION_MAX");
+_Static_assert(HANDOVER_GREETING_MAX == CONFIG_GREETING_MAX,
+               "HANDOVER_GREETING_MAX is CONFIG_GREETING_MAX");
+_Static_assert(HANDOVER_MESSAGE_MAX == CONFIG_MESSAGE_MAX,
+               "HANDOVER_MESSAGE_MAX is CONFIG_MESSAGE_MAX, the largest max_message");
+_Static_assert(HANDOVER_PROXY_MAX == PROXY_HEADER_MAX, "HANDOVER_PROXY_MAX is PROXY_HEADER_MAX");
 
 /* As svr-conn-input.c keeps of an unfinished message for its log line. */
 #define LOG_MESSAGE_MAX 256

@@ -746,6 +746,45 @@ expect "kill -SEGV: the 10 clients of the crashed hellod see a close" 10 "$eof"
 new_pid() { p=$(main_pid) && [ "$p" != 0 ] && [ "$p" != "$pid" ] && is_state hellod.service active; }
 poll 10 new_pid || cli >/dev/null
 expect "after the crash, the next start serves" "$new" "$(cli)"
+# kill -TERM by hand: no job, so ExecStop= has left no stop-job and the bus
+# is shut to a DynamicUser= service: hellod takes it for a restart and hands
+# its connections over; no restart follows (a clean exit), so systemd empties
+# the store: the clients see a close, and one that stopped reading loses the
+# replies it was owed (hellod(8), RESTART AND UPGRADE).
+conns=()
+for i in $(seq 1 5); do
+    exec {fd}<>/dev/tcp/127.0.0.1/$PORT && conns+=("$fd")
+    printf 'by hand\n' >&"$fd"
+    read_n "$fd" 1 >/dev/null
+done
+yes x | head -n 300000 >"$WORK/lines"
+exec {slow}<>/dev/tcp/127.0.0.1/$PORT
+cat "$WORK/lines" >&"$slow" &
+writer=$!
+writer_done() { ! kill -0 "$writer" 2>/dev/null; }
+poll 60 writer_done
+pid=$(main_pid) c=$(mark)
+kill -TERM "$pid"
+eof=0
+for fd in "${conns[@]}"; do
+    r=''
+    IFS= read -r -t 10 r <&"$fd" || [ -n "$r" ] || eof=$((eof + 1))
+    exec {fd}>&-
+done
+read -r got st <<<"$(timeout 20 cat <&"$slow" 2>/dev/null | wc -l | tr -d "\n"; echo " ${PIPESTATUS[0]}")"
+exec {slow}>&-
+expect "kill -TERM by hand: the 5 idle clients see a close" 5 "$eof"
+if [ "$got" -lt 300000 ] && [ "$st" != 124 ]; then
+    pass "... and the one not reading gets $got of its 300000 replies, then a close (cat: status $st)"
+else fail "... the one not reading loses what it was owed" "$got of 300000 replies, cat's status $st"; fi
+out=$(journal_after "$c" -u hellod.service -o cat)
+expect_match "hellod took it for a restart: $(grep -m1 'a restart (' <<<"$out")" \
+    'a restart \(no answer from systemd: .*\): handing the connections over' "$out"
+expect_match "... and handed the 6 over" 'handed 6 connections over' "$out"
+check "hellod.service is inactive: no restart followed" poll 10 is_state hellod.service inactive
+expect "the next client starts hellod and is answered" "$new" "$(cli)"
+expect "that hellod took nothing over (systemd emptied the store)" "" \
+    "$(journal_after "$c" -u hellod.service MESSAGE_ID=$MSGID_HANDOVER -o cat)"
 set_key messages yes
 
 # ---------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 #!/bin/bash
 # package.sh - the Debian package of hellod under a real systemd: install,
-# upgrade with an edited configuration, remove, purge, as an administrator
-# does it with apt. Runs as root inside the container that
+# upgrade with an edited configuration and clients connected (held.sh: none
+# may notice), remove, purge, as an administrator does it with apt. Runs as root inside the container that
 # tests/systemd/sandbox.sh boots (no network: hellod's dependencies,
 # libsystemd0 and libinih1, are in its root file system); installed there as
 # /root/hellod-package by `make check-package`, with the two packages beside
@@ -24,6 +24,7 @@ RELOADED_GREETING='Hello after systemctl reload'
 export DEBIAN_FRONTEND=noninteractive
 
 . "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/held.sh"
 T0=$EPOCHREALTIME
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -76,11 +77,26 @@ check "journalctl knows hellod's catalog (systemd's trigger ran)" \
     bash -c 'journalctl --list-catalog 2>/dev/null | grep -q "hellod started"'
 check "man hellod finds the page" bash -c 'man -w hellod.conf && man -w hellod'
 
-section "edit $CONF, upgrade to $(basename "$DEB2")"
+section "edit $CONF, upgrade to $(basename "$DEB2") with clients connected"
+# A message begun before the upgrade is still unfinished after it only when
+# message_timeout outlasts the upgrade: the default 100ms would end it, and
+# the old hellod would answer it as a whole message.
+sed -i -E "s|^;?message_timeout = .*|message_timeout = 1min|" "$CONF"
+check "systemctl reload hellod (message_timeout = 1min)" systemctl reload hellod.service
 sed -i -E "s|^;?greeting = .*|greeting = $NEW_GREETING|" "$CONF"
 cp "$CONF" "$WORK/edited.conf"
 socket_since=$(systemctl show -p ActiveEnterTimestampMonotonic --value hellod.socket)
-check "apt-get install ./$(basename "$DEB2") (an upgrade)" apt_install "$WORK/$(basename "$DEB2")"
+# The running hellod still answers in the default greeting; the upgrade's
+# restart puts the edited one in force. The connections of held.sh go on
+# across it (hellod(8), RESTART AND UPGRADE).
+held_open "$PORT" "$DEFAULT_GREETING" "$NEW_GREETING"
+c=$(held_mark)
+apt_install "$WORK/$(basename "$DEB2")" >"$WORK/apt.out" 2>&1 &
+apt=$!
+held_pipeline_while "$apt"
+if wait "$apt"; then pass "apt-get install ./$(basename "$DEB2") (an upgrade)"; else
+    fail "apt-get install ./$(basename "$DEB2") (an upgrade)" "$(cat "$WORK/apt.out")"; fi
+held_check "$c"
 expect "dpkg says the new version is installed" \
     "install ok installed $(dpkg-deb -f "$DEB2" Version)" "$(dpkg-query -W -f='${Status} ${Version}' hellod 2>&1)"
 check "the edited $CONF survived the upgrade" cmp "$WORK/edited.conf" "$CONF"
