@@ -14,6 +14,7 @@
 
 #include "parse.h"
 #include "svr-msgid.h"
+#include "svr-workers.h"
 
 /* How long the check waits for each worker to let go of the listeners; one
  * that has not by then is busy, and hellod is not idle. */
@@ -70,8 +71,8 @@ static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata)
      * worker first lets go of the listeners and says so, after its accepts:
      * then the counters are final. A client queued after that waits for the
      * next hellod, which the service manager starts for it. */
-    held =
-        worker_post_all(idle->ctx.workers, idle->ctx.shared->n_workers, MAIL_HOLD, HOLD_WAIT_SEC);
+    held = workers_post_all(idle->ctx.shared, idle->ctx.workers, idle->ctx.shared->n_workers,
+                            MAIL_HOLD, HOLD_WAIT_SEC);
     if (held && usec >= deadline(idle, usec) && queues_empty(idle->ctx.listeners)) {
         format_duration(text, sizeof text, idle->after);
         log_msgid(idle->ctx.log, LOG_INFO, MSGID_IDLE_EXIT,
@@ -80,7 +81,8 @@ static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata)
         return sd_event_source_set_enabled(s, SD_EVENT_OFF);
     }
     log_debug(idle->ctx.log, "a client came at the idle deadline: serving it, not exiting");
-    worker_post_all(idle->ctx.workers, idle->ctx.shared->n_workers, MAIL_LISTENERS, HOLD_WAIT_SEC);
+    workers_post_all(idle->ctx.shared, idle->ctx.workers, idle->ctx.shared->n_workers,
+                     MAIL_LISTENERS, HOLD_WAIT_SEC);
     return sd_event_source_set_time(s, usec + idle->after);
 }
 

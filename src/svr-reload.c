@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "svr-msgid.h"
+#include "svr-workers.h"
 
 /* A reload that changes the listeners waits this long for every worker to
  * let go of the old ones before they are closed. */
@@ -18,15 +19,6 @@
  * worker takes its mail at its next wakeup, so far less unless it is stuck
  * (then the watchdog says so too). The main thread waits meanwhile. */
 #define CONFIG_ACK_SEC 5
-
-static struct timespec realtime_in(time_t sec)
-{
-    struct timespec until;
-
-    clock_gettime(CLOCK_REALTIME, &until); /* the condvar's clock */
-    until.tv_sec += sec;
-    return until;
-}
 
 /* Binds what a new `listen` adds and closes what it drops, and puts a new
  * backlog in force on the ones it keeps; passed sockets cannot change, which
@@ -58,39 +50,12 @@ static int apply_listen(struct reload_ctx *c, struct worker *const *workers, uns
     if (r < 0) {
         log_err(c->log, "cannot listen on %s: %s", err.addr, err.what ? err.what : strerror(-r));
     } else {
-        (void)worker_post_all(workers, n, MAIL_LISTENERS, ACK_WAIT_SEC);
+        (void)workers_post_all(c->shared, workers, n, MAIL_LISTENERS, ACK_WAIT_SEC);
         listeners_close(dropped);
         for (unsigned i = 0; i < c->listeners->n; i++)
             log_info(c->log, "listening on %s", c->listeners->l[i].name);
     }
     free(dropped);
-    return r;
-}
-
-/* Posts next to every worker and waits (CONFIG_ACK_SEC at most) until each
- * has put it in force: 0, the first worker's -errno, or -ETIMEDOUT with
- * *acked saying how many did. */
-static int post_config(struct reload_ctx *c, struct worker *const *workers, unsigned n,
-                       const struct config *next, unsigned *acked)
-{
-    struct worker_shared *sh = c->shared;
-    struct timespec until = realtime_in(CONFIG_ACK_SEC);
-    int r;
-
-    pthread_mutex_lock(&sh->lock);
-    sh->config_gen++; /* acks of an earlier reload that gave up on a worker count no more */
-    sh->config_acks = 0;
-    sh->config_error = 0;
-    pthread_mutex_unlock(&sh->lock);
-    for (unsigned i = 0; i < n; i++)
-        worker_post(workers[i], MAIL_CONFIG, next);
-    pthread_mutex_lock(&sh->lock);
-    while (sh->config_acks < n)
-        if (pthread_cond_timedwait(&sh->acked, &sh->lock, &until) == ETIMEDOUT)
-            break;
-    *acked = sh->config_acks;
-    r = sh->config_acks < n ? -ETIMEDOUT : sh->config_error;
-    pthread_mutex_unlock(&sh->lock);
     return r;
 }
 
@@ -125,7 +90,7 @@ int reload_run(struct reload_ctx *c, struct worker *const *workers, unsigned n)
     next.metrics_listen = c->cfg->metrics_listen;
     *c->cfg = next;
     c->log->max_level = next.log_level;
-    r = post_config(c, workers, n, &next, &acked);
+    r = workers_post_config(c->shared, workers, n, &next, CONFIG_ACK_SEC, &acked);
     if (r == -ETIMEDOUT)
         log_msgid(c->log, LOG_ERR, MSGID_RELOAD_FAILED,
                   "reload incomplete: %u of %u workers put the new configuration in force "

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <time.h>
 
 #include "loop.h"
 #include "svr-accept-util.h"
@@ -313,31 +312,6 @@ void worker_post(struct worker *w, unsigned mail, const struct config *cfg)
 {
     /* config_gen is written by this (the main) thread only */
     mailbox_post(&w->mailbox, mail, cfg, w->shared->config_gen);
-}
-
-bool worker_post_all(struct worker *const *workers, unsigned n, unsigned mail, unsigned wait_sec)
-{
-    struct worker_shared *sh;
-    struct timespec until;
-    bool all;
-
-    if (n == 0)
-        return true;
-    sh = workers[0]->shared;
-    clock_gettime(CLOCK_REALTIME, &until); /* the condvar's clock */
-    until.tv_sec += wait_sec;
-    pthread_mutex_lock(&sh->lock);
-    sh->acks = 0;
-    pthread_mutex_unlock(&sh->lock);
-    for (unsigned i = 0; i < n; i++)
-        worker_post(workers[i], mail, NULL);
-    pthread_mutex_lock(&sh->lock);
-    while (sh->acks < n)
-        if (pthread_cond_timedwait(&sh->acked, &sh->lock, &until) == ETIMEDOUT)
-            break;
-    all = sh->acks >= n;
-    pthread_mutex_unlock(&sh->lock);
-    return all;
 }
 
 /* --- what the main thread reads ------------------------------------------- */

@@ -55,10 +55,6 @@ struct worker *worker_free(struct worker *w);
 
 /* From the main thread: cfg is read for MAIL_CONFIG only. */
 void worker_post(struct worker *w, unsigned mail, const struct config *cfg);
-/* Posts mail (MAIL_LISTENERS or MAIL_HOLD: the ones acked in
- * worker_shared.acks) to each of the n workers, and waits wait_sec at most
- * for every one to ack it: true if all did. */
-bool worker_post_all(struct worker *const *workers, unsigned n, unsigned mail, unsigned wait_sec);
 
 /* What the main thread reads of a running worker (relaxed atomics). */
 const struct stats *worker_stats(const struct worker *w);
