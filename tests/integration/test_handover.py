@@ -13,6 +13,7 @@ import fcntl
 import resource
 import select
 import struct
+import urllib.request
 
 from hellotest import *
 
@@ -218,6 +219,42 @@ def no_bytes(c, wait=0.2):
 
 def took_over(m, start, n, closed=0):
     m.wait_line(r"STATUS=took over %d connections in \d+ ms \(%d closed\)" % (n, closed), start)
+
+
+def metrics(m, timeout=5.0):
+    """A scrape of the running hellod's metrics listener (found from its
+    `metrics on ADDR/metrics` line): {'name{labels}': value}."""
+    addr = wait_for(lambda: re.search(r"metrics on (\S+)/metrics", m.log()), timeout,
+                    lambda: "the metrics line in:\n" + m.log()).group(1)
+    with urllib.request.urlopen("http://%s/metrics" % addr, timeout=timeout) as r:
+        text = r.read().decode()
+    return {k: float(v) for k, v in (l.rsplit(" ", 1) for l in text.splitlines()
+                                     if l and not l.startswith("#"))}
+
+
+def server_inodes(m, clients):
+    """The inodes of hellod's ends of these clients' connections (ss(8))."""
+    ports = {c.sock.getsockname()[1] for c in clients}
+    return {s["inode"] for s in tcp_sockets()
+            if s["local"] == m.address and s["peer"][1] in ports and s["state"] == "ESTAB"}
+
+
+def watched_per_epoll(pid, inodes):
+    """For each epoll instance of process pid, how many of the sockets
+    `inodes` it watches (its fdinfo has a `tfd: ... ino:HEX` line per
+    descriptor; a worker thread's loop is one epoll instance)."""
+    counts = []
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            if os.readlink("/proc/%d/fd/%s" % (pid, fd)) != "anon_inode:[eventpoll]":
+                continue
+            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
+                info = f.read()
+        except OSError:
+            continue
+        counts.append(sum(1 for ino in re.findall(r"^tfd:.*\bino:([0-9a-f]+)", info, re.M)
+                          if int(ino, 16) in inodes))
+    return counts
 
 
 # --- the connection state, as docs/handover-format.md writes it ------------------
@@ -589,6 +626,127 @@ def unreadable_states_close_their_connection_and_nothing_else():
             c.send_lines(["x"])
             assert c.read_lines(1) == [GREETING]
         for c in clients:
+            c.close()
+
+
+@test(timeout=60)
+def the_metric_counts_the_connections_taken_over():
+    """hellod_handover_adopted_total: the connections this hellod took over
+    at its start, summed over the workers; nothing before the first restart."""
+    with Manager({"metrics": {"listen": "127.0.0.1:0"}}, workers=2) as m:
+        m.start()
+        assert metrics(m)["hellod_handover_adopted_total"] == 0
+        conns = [connect(m.address) for _ in range(7)]
+        for c in conns:
+            c.send_lines(["x"])
+            assert c.read_lines(1) == [GREETING]
+        took_over(m, m.restart(), 7)
+        s = metrics(m)
+        assert (s["hellod_handover_adopted_total"], s["hellod_connections_open"]) == (7, 7), s
+        for c in conns[:2]:
+            c.close()
+        wait_for(lambda: metrics(m)["hellod_connections_open"] == 5, 5, "5 connections open")
+        took_over(m, m.restart(), 5)
+        s = metrics(m)
+        assert (s["hellod_handover_adopted_total"], s["hellod_connections_open"]) == (5, 5), s
+        for c in conns[2:]:
+            c.send_lines(["y"])
+            assert c.read_lines(1) == [GREETING]
+            c.close()
+
+
+@test(timeout=60)
+def the_idle_timeout_starts_afresh_after_the_restart():
+    """A connection idle for 60% of its idle_timeout at the restart is open
+    well past where its old deadline was, and closed idle_timeout after the
+    new hellod took it over. Margins of 30% of idle_timeout and more on each
+    side, for a loaded machine."""
+    idle = 4.0
+    with Manager({"server": {"idle_timeout": "4s"}}, workers=1) as m:
+        m.start()
+        c = connect(m.address)
+        c.send_lines(["x"])
+        assert c.read_lines(1) == [GREETING]
+        last = time.monotonic()  # hellod's last touch of it was before this
+        no_bytes(c, 0.6 * idle)  # idle, still open, for 60% of idle_timeout
+        term = time.monotonic()
+        took_over(m, m.restart(), 1)
+        ready = time.monotonic()
+        # The old deadline (last + idle) passes: were the time before the
+        # restart held against it, it would close about then.
+        no_bytes(c, max(last + 1.3 * idle - time.monotonic(), 0.1))
+        c.sock.settimeout(ready + idle + 3.0 - time.monotonic())
+        try:
+            data = c.sock.recv(100)
+        except socket.timeout:
+            raise AssertionError("open %.1fs after the restart (idle_timeout %gs)"
+                                 % (time.monotonic() - ready, idle)) from None
+        closed = time.monotonic()
+        assert data == b"", data
+        # taken over after term: its new deadline cannot come before term + idle
+        assert closed >= term + idle - 0.05, \
+            "closed %.2fs after the SIGTERM, before idle_timeout %gs" % (closed - term, idle)
+        diag("idle %.2fs before the restart; closed %.2fs after the new hellod's READY=1"
+             % (term - last, closed - ready))
+        c.close()
+
+
+@test(timeout=60)
+def an_idle_exit_hands_nothing_over():
+    """exit_on_idle ends a hellod that took connections over, once they have
+    closed: no FDSTORE=1 (the service manager sees every notify message), and
+    the next start takes nothing over and serves a client that waited."""
+    with Manager({"server": {"exit_on_idle": "500ms"}}, workers=2) as m:
+        # queued before the start: the first hellod is not idle before they are served
+        conns = [connect(m.address) for _ in range(3)]
+        m.start()
+        for c in conns:
+            c.send_lines(["x"])
+            assert c.read_lines(1) == [GREETING]
+        start = m.restart()
+        took_over(m, start, 3)
+        assert m.names() == [], m.names()
+        for c in conns:
+            c.close()
+        try:
+            rc = m.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("no idle exit; log:\n" + m.log()) from None
+        assert rc == 0, "exit status %s; log:\n%s" % (rc, m.log())
+        assert "exiting; the service manager keeps the sockets" in m.log(), m.log()
+        stored = [l for l in m.lines(start) if l.startswith("FDSTORE=")]
+        assert stored == [] and m.names() == [], (stored, m.names(), m.lines(start))
+        assert "handed" not in m.log(), m.log()
+        waiting = connect(m.address)  # in the listener's backlog until the next start
+        waiting.send_lines(["waited"])
+        start = m.start()
+        assert waiting.read_lines(1) == [GREETING]
+        assert not any(l.startswith("STATUS=took over") for l in m.lines(start)), m.lines(start)
+        waiting.close()
+
+
+@test(timeout=60)
+def the_connections_taken_over_are_spread_over_the_workers():
+    """Whichever workers accepted them, the next hellod gives each worker
+    thread its share: each worker's epoll instance (/proc/PID/fdinfo) watches
+    a third of the 30 sockets."""
+    more_descriptors()
+    with Manager(workers=3) as m:
+        m.start()
+        conns = [connect(m.address) for _ in range(30)]
+        for c in conns:
+            c.send_lines(["x"])
+            assert c.read_lines(1) == [GREETING]
+        inodes = server_inodes(m, conns)
+        assert len(inodes) == 30, inodes
+        took_over(m, m.restart(), 30)
+        counts = sorted(n for n in watched_per_epoll(m.proc.pid, inodes) if n)
+        assert sum(counts) == 30 and len(counts) == 3 and counts[0] >= 8, \
+            "sockets per worker: %r" % counts
+        diag("sockets per worker after the restart: %r" % counts)
+        for c in conns:
+            c.send_lines(["y"])
+            assert c.read_lines(1) == [GREETING]
             c.close()
 
 

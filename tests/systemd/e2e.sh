@@ -716,6 +716,57 @@ for fd in "${more[@]}" "${idle[@]}"; do
 done
 expect "the 900 and the 25 idle clients answered before and after that restart" $((900 + 900 + K)) "$got"
 for fd in "${idle[@]}" "${part[@]}" "${owed[@]}" "${pipe[@]}" "${more[@]}"; do exec {fd}>&-; done
+# "Connections and bytes that arrive meanwhile wait in the kernel" (hellod(8)):
+# two loops connect and send a line without a pause (bash's /dev/tcp, no fork
+# per client) across three restarts; each attempt is "START END RESULT" (µs).
+: >"$WORK/attempts"
+: >"$WORK/attempt-errors"
+attempts() {
+    local fd r t0 res
+    while [ ! -e "$WORK/stop-attempts" ]; do
+        t0=${EPOCHREALTIME/./} res=noconnect
+        if { exec {fd}<>/dev/tcp/127.0.0.1/$PORT; } 2>>"$WORK/attempt-errors"; then
+            r=''
+            printf 'during a restart\n' >&"$fd" 2>/dev/null
+            IFS= read -r -t 10 r <&"$fd"
+            res=noreply
+            [ "$r" = "$new" ] && res=ok
+            exec {fd}>&-
+        fi
+        echo "$t0 ${EPOCHREALTIME/./} $res" >>"$WORK/attempts"
+    done
+}
+attempts & a1=$!
+attempts & a2=$!
+more_attempts() { [ "$(wc -l <"$WORK/attempts")" -ge "$1" ]; }
+windows=''
+for round in 1 2 3; do
+    poll 10 more_attempts $(($(wc -l <"$WORK/attempts") + 20))
+    t=${EPOCHREALTIME/./}
+    systemctl restart hellod.service # returns at the new hellod's READY=1
+    windows+="$t ${EPOCHREALTIME/./} "
+done
+poll 10 more_attempts $(($(wc -l <"$WORK/attempts") + 20))
+touch "$WORK/stop-attempts"
+wait "$a1" "$a2"
+# total, answered, how many began during each restart, the longest wait (ms)
+read -r total ok in1 in2 in3 longest <<<"$(awk -v w="$windows" '
+    BEGIN { split(w, b, " ") }
+    { total++; ok += $3 == "ok"; if ($2 - $1 > max) max = $2 - $1
+      for (i = 1; i <= 3; i++) if ($1 >= b[2 * i - 1] && $1 < b[2 * i]) in_[i]++ }
+    END { printf "%d %d %d %d %d %d\n", total, ok, in_[1], in_[2], in_[3], max / 1000 }' \
+    "$WORK/attempts")"
+refused=$(grep -c 'connect: Connection refused' "$WORK/attempt-errors")
+echo "# restarts under clients: $total attempts, $in1 $in2 $in3 begun during the 3 restarts, $refused refused, longest wait ${longest} ms"
+if [ "$total" -gt 0 ] && [ "$ok" = "$total" ] && [ "$refused" = 0 ]; then
+    pass "$total connection attempts across 3 restarts: 0 refused, every one answered"
+else
+    fail "connection attempts across 3 restarts: 0 refused, every one answered" \
+        "$((total - ok)) of $total not answered; $(sort -u "$WORK/attempt-errors" | head -n 5)"
+fi
+if [ "$in1" -gt 0 ] && [ "$in2" -gt 0 ] && [ "$in3" -gt 0 ]; then
+    pass "... of which $in1, $in2 and $in3 were begun while systemctl restart ran"
+else fail "attempts were begun during each of the 3 restarts" "$in1 $in2 $in3"; fi
 
 # ---------------------------------------------------------------------------
 section "16. systemctl stop, then start: stop means stop; a crash closes, the next start serves"
