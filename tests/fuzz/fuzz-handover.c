@@ -13,7 +13,12 @@
  *     HANDOVER_STATE_MAX bytes) to bytes that decode to the same state,
  *     which encode to the same bytes again;
  *   - every prefix of an accepted input shorter than the length its header
- *     gives is refused.
+ *     gives is refused;
+ *   - handover_state_size() gives that length for an accepted input, and for
+ *     any input either -EBADMSG or a length of at least the header's, within
+ *     the input; read as a batch of states one after another (the carrier's
+ *     memfd, as svr-adopt.c walks it), the walk moves on at every step and
+ *     ends, whatever the bytes, and decodes each within its own bytes.
  *
  * Build by hand: clang -g -fsanitize=fuzzer,address,undefined -Isrc -I. \
  *     tests/fuzz/fuzz-handover.c src/handover-state.c -o fuzz-handover
@@ -71,6 +76,29 @@ static void check_round_trip(const struct handover_state *s, uint32_t max)
     CHECK(m == n && memcmp(once, twice, (size_t)n) == 0);
 }
 
+/* The input as a batch: the walk svr-adopt.c makes over a carrier's memfd. */
+static void check_batch(const uint8_t *buf, size_t size, uint32_t max)
+{
+    const uint8_t *p = buf;
+    size_t left = size;
+
+    while (left > 0) {
+        ssize_t len = handover_state_size(p, left);
+        struct handover_state s;
+        int r;
+
+        CHECK(len == -EBADMSG || (len >= 10 && (size_t)len <= left));
+        if (len < 0)
+            break;
+        r = handover_decode(p, (size_t)len, max, &s);
+        CHECK(r == 0 || r == -EBADMSG || r == -EPROTONOSUPPORT || r == -EMSGSIZE);
+        if (r == 0 || r == -EMSGSIZE)
+            check_bounds(&s, p, (size_t)len);
+        p += len;
+        left -= (size_t)len;
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     uint8_t *buf = malloc(size ? size : 1);
@@ -82,6 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!buf)
         return 0;
     memcpy(buf, data, size);
+    check_batch(buf, size, max);
     memset(&s, 0x5a, sizeof s);
     r = handover_decode(buf, size, max, &s);
     CHECK(r == 0 || r == -EBADMSG || r == -EPROTONOSUPPORT || r == -EMSGSIZE);
@@ -98,6 +127,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Accepted: every cut short of the length its header gives is refused. */
     declared = 10 + ((size_t)buf[6] << 24 | (size_t)buf[7] << 16 | (size_t)buf[8] << 8 | buf[9]);
     CHECK(declared <= size);
+    CHECK(handover_state_size(buf, size) == (ssize_t)declared);
     for (size_t cut = 0; cut < declared; cut++)
         CHECK(handover_decode(buf, cut, max, &(struct handover_state){0}) == -EBADMSG);
     free(buf);
