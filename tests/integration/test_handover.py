@@ -629,6 +629,63 @@ def unreadable_states_close_their_connection_and_nothing_else():
             c.close()
 
 
+@test(timeout=30)
+def a_broken_state_in_a_carriers_blob_closes_what_cannot_be_found():
+    """A carrier's blob holds its batch's states one after another, each as
+    long as its header says. A state whose length is wrong ends that blob
+    (where the next one begins is then unknown): its connection and the ones
+    after it in the blob are closed. A state that is broken within a right
+    length closes its connection only. Every other state is adopted."""
+    with Manager(workers=1) as m:
+        clients = []
+
+        def conn():
+            c = connect(m.address)
+            s, _ = m.listener.accept()
+            clients.append(c)
+            return c, s
+
+        def ino(s):
+            return os.fstat(s.fileno()).st_ino
+
+        greet = GREETING[:-1]
+        pairs = [conn() for _ in range(5)]
+        (a, sa), (b, sb), (c, sc), (d, sd), (e, se) = pairs
+        too_long = bytearray(state_bytes(ino(sb)))
+        too_long[6:10] = struct.pack(">I", len(too_long) + 1000)
+        broken = state_bytes(ino(sd))
+        broken = broken[:-2] + b"\xff\xff"  # CONN's value: an unknown state
+        first = memfd_with(state_bytes(ino(sa), runs=[(1, greet)]) + bytes(too_long)
+                           + state_bytes(ino(sc), runs=[(1, greet)]))
+        second = memfd_with(broken + state_bytes(ino(se), runs=[(1, greet)]))
+        keep, send = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        socket.send_fds(send, [b"C"], [first, sa.fileno(), sb.fileno(), sc.fileno()])
+        socket.send_fds(send, [b"C"], [second, sd.fileno(), se.fileno()])
+        send.close()
+        for fd in (first, second):
+            os.close(fd)
+        for _, s in pairs:
+            s.close()
+        with m.cond:
+            m.store = [("hellod-conn", os.dup(keep.fileno()))]
+        keep.close()
+        start = m.start()
+        took_over(m, start, 2, closed=3)
+        for kept in (a, e):  # the owed reply, then on as ever
+            assert kept.read_lines(1) == [GREETING]
+            kept.send_lines(["x"])
+            assert kept.read_lines(1) == [GREETING]
+        for lost in (b, c, d):
+            try:
+                data = lost.read_to_eof()
+            except ConnectionResetError:
+                data = b""
+            assert data == b"", data
+        assert len(re.findall(r"cannot read a stored connection's state", m.log())) == 2, m.log()
+        for cl in clients:
+            cl.close()
+
+
 @test(timeout=60)
 def the_metric_counts_the_connections_taken_over():
     """hellod_handover_adopted_total: the connections this hellod took over
