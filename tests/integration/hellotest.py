@@ -45,7 +45,7 @@ import traceback
 
 __all__ = [
     "test", "run", "diag", "env_path", "make_tmpdir",
-    "GREETING", "Hellod", "Activated",
+    "GREETING", "Started", "Hellod", "Activated",
     "Conn", "connect", "send_lines", "read_lines", "seeds_client",
     "run_cli", "run_hellod", "write_config", "format_config",
     "wait_for", "parse_addr", "format_addr", "free_port",
@@ -426,7 +426,20 @@ _LISTEN_RE = re.compile(
     r"^(?:<\d>)?(?:hellod: )?listening on (\S+)( \(from the service manager\))?$", re.M)
 
 
-class Hellod:
+class Started:
+    """A child process as a context manager: entering calls start() and, when
+    starting fails, close() before the error goes on, so a half-started child
+    is not left running. The class gives start() and close()."""
+
+    def __enter__(self):
+        try:
+            return self.start()
+        except BaseException:
+            self.close()
+            raise
+
+
+class Hellod(Started):
     """hellod on its own sockets (the fallback bind), as a context manager.
 
     config: {section: {key: value}} merged over {'server': {'listen': '127.0.0.1:0'}}
@@ -511,13 +524,6 @@ class Hellod:
             wait_for(lambda: _LISTEN_RE.search(self.log()), 3.0,
                      lambda: "a 'listening on' line after READY=1; stderr:\n" + self.log())
         return self
-
-    def __enter__(self):
-        try:
-            return self.start()
-        except BaseException:
-            self.close()
-            raise
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is not None and self.proc is not None:

@@ -32,7 +32,7 @@ def proxied(n):
     return Hellod(cfg)
 
 
-class HAProxy:
+class HAProxy(Started):
     """haproxy -db (foreground) in front of backends [(name, (host, port))], balancing
     round-robin with send-proxy-v2 and health checks that send the header too; an
     admin socket for `show stat`. A context manager; .address is the frontend."""
@@ -113,13 +113,6 @@ backend hellods
                 return True
         except OSError:
             return False
-
-    def __enter__(self):
-        try:
-            return self.start()
-        except BaseException:
-            self.close()
-            raise
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is not None:
