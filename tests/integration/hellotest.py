@@ -48,7 +48,7 @@ __all__ = [
     "GREETING", "Started", "Hellod", "Activated",
     "Conn", "connect", "send_lines", "read_lines", "seeds_client",
     "run_cli", "run_hellod", "write_config", "format_config",
-    "wait_for", "parse_addr", "format_addr", "free_port",
+    "wait_for", "parse_addr", "format_addr", "free_port", "listener",
     "tcp_listeners", "tcp_sockets", "parse_ss_line", "unix_listeners", "children_of", "TestServer",
     "socket", "os", "re", "signal", "subprocess", "threading", "time", "tempfile",
 ]
@@ -281,6 +281,16 @@ def free_port(host="127.0.0.1"):
     with socket.socket(fam, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         return s.getsockname()[1]
+
+
+def listener(host="127.0.0.1", backlog=4):
+    """A socket listening on host and a port the kernel picks (close it, or use
+    it in `with`): an address in use, for tests of what cannot be bound."""
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.bind((host, 0))
+    s.listen(backlog)
+    return s
 
 
 # --- which sockets a process holds: /proc/PID/fd, and the kernel's tables -----------
