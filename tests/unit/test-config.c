@@ -917,114 +917,93 @@ static void test_set_every_key(void **state)
     assert_true(cfg.log_messages);
 }
 
-static void test_set_bad_value_error(void **state)
+/* Command-line settings refused: {name, section, key, value, the error's key
+ * and reason}. Each must leave the config as it was (every byte) and format
+ * as "KEY: REASON" (or the reason alone when there is no key). */
+static const struct set_error_case {
+    const char *name, *section, *key, *value, *err_key, *reason;
+} set_error_cases[] = {
+    {"bad value", "log", "level", "loud", "[log] level",
+     "'loud' is not one of err, warning, notice, info, debug"},
+    {"bad listen", "server", "listen", "[::1]", "[server] listen",
+     "'[::1]': expected PORT, HOST:PORT, [IPV6]:PORT or /absolute/path"},
+    {"unknown section", "extra", "level", "info", "", "unknown section [extra]"},
+    {"unknown key", "server", "port", "80", "[server] port", "unknown key"},
+};
+
+static void test_set_error_cases(void **state)
 {
-    struct config cfg;
-    struct config_error err;
-    char got[512];
-
     (void)state;
-    config_defaults(&cfg);
-    memset(&err, 0, sizeof err);
-    assert_int_equal(config_set(&cfg, "log", "level", "loud", &err), -EINVAL);
-    assert_int_equal(cfg.log_level, LOG_INFO);
-    assert_string_equal(err.key, "[log] level");
-    assert_string_equal(err.reason, "'loud' is not one of err, warning, notice, info, debug");
-    config_error_format(&err, got, sizeof got);
-    assert_string_equal(got, "[log] level: 'loud' is not one of err, warning, notice, info, debug");
-}
+    for (size_t i = 0; i < sizeof set_error_cases / sizeof set_error_cases[0]; i++) {
+        const struct set_error_case *c = &set_error_cases[i];
+        struct config cfg, before;
+        struct config_error err;
+        char got[512], want[512];
+        int r;
 
-static void test_set_bad_listen_error(void **state)
-{
-    struct config cfg;
-    struct config_error err;
-
-    (void)state;
-    config_defaults(&cfg);
-    memset(&err, 0, sizeof err);
-    assert_int_equal(config_set(&cfg, "server", "listen", "[::1]", &err), -EINVAL);
-    assert_int_equal(cfg.listen.n, 1);
-    assert_false(cfg.listen.set);
-    assert_string_equal(err.key, "[server] listen");
-    assert_string_equal(err.reason,
-                        "'[::1]': expected PORT, HOST:PORT, [IPV6]:PORT or /absolute/path");
-}
-
-static void test_set_unknown_section(void **state)
-{
-    struct config cfg;
-    struct config_error err;
-
-    (void)state;
-    config_defaults(&cfg);
-    memset(&err, 0, sizeof err);
-    assert_int_equal(config_set(&cfg, "extra", "level", "info", &err), -EINVAL);
-    assert_string_equal(err.key, "");
-    assert_string_equal(err.reason, "unknown section [extra]");
-}
-
-static void test_set_unknown_key(void **state)
-{
-    struct config cfg;
-    struct config_error err;
-
-    (void)state;
-    config_defaults(&cfg);
-    memset(&err, 0, sizeof err);
-    assert_int_equal(config_set(&cfg, "server", "port", "80", &err), -EINVAL);
-    assert_string_equal(err.key, "[server] port");
-    assert_string_equal(err.reason, "unknown key");
+        memset(&cfg, 0, sizeof cfg);
+        config_defaults(&cfg);
+        memcpy(&before, &cfg, sizeof cfg);
+        memset(&err, 0, sizeof err);
+        r = config_set(&cfg, c->section, c->key, c->value, &err);
+        if (r != -EINVAL)
+            fail_msg("%s: config_set returned %d, want -EINVAL", c->name, r);
+        if (memcmp(&cfg, &before, sizeof cfg) != 0)
+            fail_msg("%s: the refused setting changed the config", c->name);
+        if (strcmp(err.key, c->err_key) != 0)
+            fail_msg("%s: error's key \"%s\", want \"%s\"", c->name, err.key, c->err_key);
+        if (strcmp(err.reason, c->reason) != 0)
+            fail_msg("%s: reason \"%s\", want \"%s\"", c->name, err.reason, c->reason);
+        if (c->err_key[0])
+            snprintf(want, sizeof want, "%s: %s", c->err_key, c->reason);
+        else
+            snprintf(want, sizeof want, "%s", c->reason);
+        config_error_format(&err, got, sizeof got);
+        if (strcmp(got, want) != 0)
+            fail_msg("%s: formatted \"%s\", want \"%s\"", c->name, got, want);
+    }
 }
 
 /* --- config_error_format ------------------------------------------------------------ */
 
-static void test_error_format_file_line_key(void **state)
+/* {name, file, line, key, reason, buffer size, what it must hold}; the bytes
+ * past the given size stay untouched. */
+static const struct format_case {
+    const char *name, *file;
+    unsigned line;
+    const char *key, *reason;
+    size_t size;
+    const char *want;
+} format_cases[] = {
+    {"file line key", "/etc/hellod.conf", 7, "[server] max_message",
+     "'0' out of range (1..1048576)", 256,
+     "/etc/hellod.conf:7: [server] max_message: '0' out of range (1..1048576)"},
+    {"without key", "/etc/hellod.conf", 3, "", "unknown section [x]", 256,
+     "/etc/hellod.conf:3: unknown section [x]"},
+    {"without line", "/etc/hellod.conf", 0, "", "cannot read: Permission denied", 256,
+     "/etc/hellod.conf: cannot read: Permission denied"},
+    {"small buffer", "/etc/hellod.conf", 7, "[server] max_message", "'0' out of range (1..1048576)",
+     16, "/etc/hellod.con"},
+};
+
+static void test_error_format_cases(void **state)
 {
-    struct config_error err = {.file = "/etc/hellod.conf", .line = 7};
-    char buf[256];
-
     (void)state;
-    strcpy(err.key, "[server] max_message");
-    strcpy(err.reason, "'0' out of range (1..1048576)");
-    config_error_format(&err, buf, sizeof buf);
-    assert_string_equal(buf,
-                        "/etc/hellod.conf:7: [server] max_message: '0' out of range (1..1048576)");
-}
+    for (size_t i = 0; i < sizeof format_cases / sizeof format_cases[0]; i++) {
+        const struct format_case *c = &format_cases[i];
+        struct config_error err = {.file = c->file, .line = c->line};
+        char buf[300];
 
-static void test_error_format_without_key(void **state)
-{
-    struct config_error err = {.file = "/etc/hellod.conf", .line = 3};
-    char buf[256];
-
-    (void)state;
-    strcpy(err.reason, "unknown section [x]");
-    config_error_format(&err, buf, sizeof buf);
-    assert_string_equal(buf, "/etc/hellod.conf:3: unknown section [x]");
-}
-
-static void test_error_format_without_line(void **state)
-{
-    struct config_error err = {.file = "/etc/hellod.conf"};
-    char buf[256];
-
-    (void)state;
-    strcpy(err.reason, "cannot read: Permission denied");
-    config_error_format(&err, buf, sizeof buf);
-    assert_string_equal(buf, "/etc/hellod.conf: cannot read: Permission denied");
-}
-
-static void test_error_format_small_buffer(void **state)
-{
-    struct config_error err = {.file = "/etc/hellod.conf", .line = 7};
-    char buf[32];
-
-    (void)state;
-    strcpy(err.key, "[server] max_message");
-    strcpy(err.reason, "'0' out of range (1..1048576)");
-    memset(buf, 'x', sizeof buf);
-    config_error_format(&err, buf, 16);
-    assert_string_equal(buf, "/etc/hellod.con");
-    assert_int_equal(buf[16], 'x');
+        strcpy(err.key, c->key);
+        strcpy(err.reason, c->reason);
+        memset(buf, 'x', sizeof buf);
+        config_error_format(&err, buf, c->size);
+        if (strcmp(buf, c->want) != 0)
+            fail_msg("%s: \"%s\", want \"%s\"", c->name, buf, c->want);
+        for (size_t k = c->size; k < sizeof buf; k++)
+            if (buf[k] != 'x')
+                fail_msg("%s: byte %zu written, past the %zu-byte buffer", c->name, k, c->size);
+    }
 }
 
 /* --- config_print ---------------------------------------------------------------------- */
@@ -1232,14 +1211,8 @@ int main(void)
         cmocka_unit_test(test_set_listen_from_command_line),
         cmocka_unit_test(test_set_log_level_from_command_line),
         cmocka_unit_test(test_set_every_key),
-        cmocka_unit_test(test_set_bad_value_error),
-        cmocka_unit_test(test_set_bad_listen_error),
-        cmocka_unit_test(test_set_unknown_section),
-        cmocka_unit_test(test_set_unknown_key),
-        cmocka_unit_test(test_error_format_file_line_key),
-        cmocka_unit_test(test_error_format_without_key),
-        cmocka_unit_test(test_error_format_without_line),
-        cmocka_unit_test(test_error_format_small_buffer),
+        cmocka_unit_test(test_set_error_cases),
+        cmocka_unit_test(test_error_format_cases),
         cmocka_unit_test(test_print_defaults_loads_back),
         cmocka_unit_test(test_print_every_key_loads_back),
         cmocka_unit_test(test_print_every_duration_loads_back),
