@@ -45,10 +45,10 @@ import traceback
 
 __all__ = [
     "test", "run", "diag", "env_path", "make_tmpdir",
-    "GREETING", "Hellod", "Activated",
+    "GREETING", "Started", "Hellod", "Activated",
     "Conn", "connect", "send_lines", "read_lines", "seeds_client",
     "run_cli", "run_hellod", "write_config", "format_config",
-    "wait_for", "parse_addr", "format_addr", "free_port",
+    "wait_for", "parse_addr", "format_addr", "free_port", "listener",
     "tcp_listeners", "tcp_sockets", "parse_ss_line", "unix_listeners", "children_of", "TestServer",
     "socket", "os", "re", "signal", "subprocess", "threading", "time", "tempfile",
 ]
@@ -283,6 +283,16 @@ def free_port(host="127.0.0.1"):
         return s.getsockname()[1]
 
 
+def listener(host="127.0.0.1", backlog=4):
+    """A socket listening on host and a port the kernel picks (close it, or use
+    it in `with`): an address in use, for tests of what cannot be bound."""
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.bind((host, 0))
+    s.listen(backlog)
+    return s
+
+
 # --- which sockets a process holds: /proc/PID/fd, and the kernel's tables -----------
 
 def _socket_inodes(pid):
@@ -426,7 +436,20 @@ _LISTEN_RE = re.compile(
     r"^(?:<\d>)?(?:hellod: )?listening on (\S+)( \(from the service manager\))?$", re.M)
 
 
-class Hellod:
+class Started:
+    """A child process as a context manager: entering calls start() and, when
+    starting fails, close() before the error goes on, so a half-started child
+    is not left running. The class gives start() and close()."""
+
+    def __enter__(self):
+        try:
+            return self.start()
+        except BaseException:
+            self.close()
+            raise
+
+
+class Hellod(Started):
     """hellod on its own sockets (the fallback bind), as a context manager.
 
     config: {section: {key: value}} merged over {'server': {'listen': '127.0.0.1:0'}}
@@ -511,13 +534,6 @@ class Hellod:
             wait_for(lambda: _LISTEN_RE.search(self.log()), 3.0,
                      lambda: "a 'listening on' line after READY=1; stderr:\n" + self.log())
         return self
-
-    def __enter__(self):
-        try:
-            return self.start()
-        except BaseException:
-            self.close()
-            raise
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is not None and self.proc is not None:

@@ -72,9 +72,7 @@ def tcp_and_unix_together():
 
 @test
 def address_in_use_exits_1():
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
-        busy.listen(1)
+    with listener() as busy:
         port = busy.getsockname()[1]
         d = Hellod({"server": {"listen": "127.0.0.1:%d" % port}}, ready=False)
         with d:
@@ -87,9 +85,7 @@ def address_in_use_exits_1():
 
 @test
 def one_address_in_use_of_two_exits_1():
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
-        busy.listen(1)
+    with listener() as busy:
         port = busy.getsockname()[1]
         with Hellod({"server": {"listen": "[::1]:0 127.0.0.1:%d" % port}}, ready=False) as d:
             rc = d.wait_exit(10)

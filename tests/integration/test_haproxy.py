@@ -32,7 +32,7 @@ def proxied(n):
     return Hellod(cfg)
 
 
-class HAProxy:
+class HAProxy(Started):
     """haproxy -db (foreground) in front of backends [(name, (host, port))], balancing
     round-robin with send-proxy-v2 and health checks that send the header too; an
     admin socket for `show stat`. A context manager; .address is the frontend."""
@@ -113,13 +113,6 @@ backend hellods
                 return True
         except OSError:
             return False
-
-    def __enter__(self):
-        try:
-            return self.start()
-        except BaseException:
-            self.close()
-            raise
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is not None:
@@ -334,30 +327,32 @@ def own_peer(c):
     return format_addr(c.sock.getsockname()[:2])
 
 
+def refused_header(d, data, reason, shut=False):
+    """Sends data as a new connection's PROXY header (then, with shut, stops
+    writing); hellod must close it unanswered and log 'PEER: REASON, closing'."""
+    with connect(d.address) as c:
+        peer = own_peer(c)
+        c.send(data)
+        if shut:
+            c.shutdown_write()
+        c.expect_eof()
+    d.wait_log(r"^(?:<\d>)?%s: %s, closing$" % (re.escape(peer), reason))
+
+
 @test
 def no_header_is_closed_without_a_reply():
-    with Hellod(PROXY_ON) as d, connect(d.address) as c:
-        peer = own_peer(c)
-        c.send(b"hi\n")
-        c.expect_eof()
-        d.wait_log(r"^(?:<\d>)?%s: malformed PROXY header, closing$" % re.escape(peer))
+    with Hellod(PROXY_ON) as d:
+        refused_header(d, b"hi\n", "malformed PROXY header")
         assert "message from" not in d.log(), d.log()
 
 
 @test
 def garbage_header_is_malformed():
     with Hellod(PROXY_ON) as d:
-        with connect(d.address) as c:
-            peer = own_peer(c)
-            # the v2 signature with a bad version nibble
-            c.send(PROXY_V2_SIG + b"\x31\x11\x00\x0c" + b"\x00" * 12 + b"x\n")
-            c.expect_eof()
-        d.wait_log(r"^(?:<\d>)?%s: malformed PROXY header, closing$" % re.escape(peer))
-        with connect(d.address) as c:
-            peer = own_peer(c)
-            c.send(b"\r\n\r\n\x00\r\nQUIZ\nGARBAGE\n")
-            c.expect_eof()
-        d.wait_log(r"^(?:<\d>)?%s: malformed PROXY header, closing$" % re.escape(peer))
+        # the v2 signature with a bad version nibble
+        refused_header(d, PROXY_V2_SIG + b"\x31\x11\x00\x0c" + b"\x00" * 12 + b"x\n",
+                       "malformed PROXY header")
+        refused_header(d, b"\r\n\r\n\x00\r\nQUIZ\nGARBAGE\n", "malformed PROXY header")
         assert "message from" not in d.log(), d.log()
 
 
@@ -365,24 +360,13 @@ def garbage_header_is_malformed():
 def truncated_and_too_long_headers():
     cfg = {"server": {"proxy_protocol": "any", "proxy_from": "127.0.0.1"}}
     with Hellod(cfg) as d:
-        with connect(d.address) as c:
-            peer = own_peer(c)
-            c.send(PROXY_V2_SIG + b"\x21")  # and then the client stops writing
-            c.shutdown_write()
-            c.expect_eof()
-        d.wait_log(r"^(?:<\d>)?%s: truncated PROXY header, closing$" % re.escape(peer))
+        # and then the client stops writing
+        refused_header(d, PROXY_V2_SIG + b"\x21", "truncated PROXY header", shut=True)
         # v1: UNKNOWN takes anything up to the CR LF, which does not come within 107 bytes
-        with connect(d.address) as c:
-            peer = own_peer(c)
-            c.send(b"PROXY UNKNOWN " + b"x" * 120 + b"\r\n")
-            c.expect_eof()
-        d.wait_log(r"^(?:<\d>)?%s: PROXY header too long, closing$" % re.escape(peer))
+        refused_header(d, b"PROXY UNKNOWN " + b"x" * 120 + b"\r\n", "PROXY header too long")
         # v2: a length field far over what a header may need
-        with connect(d.address) as c:
-            peer = own_peer(c)
-            c.send(PROXY_V2_SIG + b"\x21\x11\xff\xff" + b"\x00" * 64)
-            c.expect_eof()
-        d.wait_log(r"^(?:<\d>)?%s: PROXY header too long, closing$" % re.escape(peer))
+        refused_header(d, PROXY_V2_SIG + b"\x21\x11\xff\xff" + b"\x00" * 64,
+                       "PROXY header too long")
 
 
 @test

@@ -10,14 +10,6 @@ import sys
 from hellotest import *
 
 
-def listener(host, backlog=4):
-    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
-    s = socket.socket(fam, socket.SOCK_STREAM)
-    s.bind((host, 0))
-    s.listen(backlog)
-    return s
-
-
 @test
 def tcp_listeners_finds_this_processs_ipv4_and_ipv6_listeners():
     with listener("127.0.0.1") as l4, listener("::1") as l6, \

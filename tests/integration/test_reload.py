@@ -94,9 +94,7 @@ def reload_the_daemon_refuses_exits_1_with_its_reason():
     """A file that -t accepts but the daemon cannot put in force (a listen
     address another socket holds): exit status 1, the reason on stderr; the
     daemon keeps the running configuration."""
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen(1)
+    with listener() as taken:
         busy = "127.0.0.1:%d" % taken.getsockname()[1]
         with Hellod() as d:
             rewrite(d, {"server": {"listen": busy, "greeting": NEW}})

@@ -95,6 +95,16 @@ static struct bench_result *figures(void)
     return &r;
 }
 
+/* The same figures for a run where nothing went wrong: no ERROR replies, no
+ * failed connects. */
+static struct bench_result *clean_figures(void)
+{
+    struct bench_result *r = figures();
+
+    r->errors = r->connect_failures = 0;
+    return r;
+}
+
 static void test_text(void **state)
 {
     struct bench_options o = options(BENCH_PERSISTENT);
@@ -132,12 +142,11 @@ static void test_json(void **state)
 static void test_connect_clean(void **state)
 {
     struct bench_options o = options(BENCH_CONNECT);
-    struct bench_result *r = figures();
+    struct bench_result *r = clean_figures();
     struct printed p;
 
     (void)state;
     o.target = (struct cli_target){.unix_path = "/run/a\"b\\c\x01"};
-    r->errors = r->connect_failures = 0;
     r->connects = r->replies = r->sent = 1000;
     r->elapsed_us = 1000000;
     p = report(&o, r);
@@ -157,11 +166,10 @@ static void test_connect_clean(void **state)
 static void test_hold(void **state)
 {
     struct bench_options o = options(BENCH_HOLD);
-    struct bench_result *r = figures();
+    struct bench_result *r = clean_figures();
     struct printed p;
 
     (void)state;
-    r->errors = r->connect_failures = 0;
     r->held = r->connects = r->sent = 20000;
     r->replies = 20000;
     r->elapsed_us = 400000;
@@ -182,11 +190,10 @@ static void test_hold(void **state)
 static void test_exit_statuses(void **state)
 {
     struct bench_options o = options(BENCH_PERSISTENT);
-    struct bench_result *r = figures();
+    struct bench_result *r = clean_figures();
     struct printed p;
 
     (void)state;
-    r->errors = r->connect_failures = 0;
     assert_int_equal(report(&o, r).status, CLI_EXIT_OK);
     r->closed = 1;
     assert_int_equal(report(&o, r).status, CLI_EXIT_PROTOCOL);

@@ -86,84 +86,71 @@ static void test_printable_ascii_unchanged(void **state)
     assert_string_equal(esc(in, n), in);
 }
 
-static void test_empty_input(void **state)
-{
-    char out[8];
+/* One escaping: n bytes into a buffer of outsz bytes (0: a roomy one), and the
+ * rendering expected; escape_bytes() must return its length. */
+static const struct esc_case {
+    const char *name;
+    const char *in;
+    size_t n;
+    size_t outsz;
+    const char *want;
+} esc_cases[] = {
+#define IN(s) (s), sizeof(s) - 1
+    {"empty input", IN(""), 8, ""},
+    {"backslash escaped", IN("a\\b"), 0, "a\\\\b"},
+    {"double quote escaped", IN("say \"hi\""), 0, "say \\\"hi\\\""},
+    {"newline spelled", IN("\n"), 0, "\\n"},
+    {"cr spelled", IN("\r"), 0, "\\r"},
+    {"tab spelled", IN("\t"), 0, "\\t"},
+    {"newline cr tab spelled in text", IN("a\r\nb\tc"), 0, "a\\r\\nb\\tc"},
+    {"nul as hex", IN("a\0b"), 0, "a\\x00b"},
+    {"esc as hex", IN("\x1b[2J"), 0, "\\x1b[2J"},
+    {"del as hex", IN("\x7f"), 0, "\\x7f"},
+    {"high byte 0x80 as lowercase hex", IN("\x80"), 0, "\\x80"},
+    {"high byte 0xff as lowercase hex", IN("\xff"), 0, "\\xff"},
+    {"high bytes as lowercase hex", IN("\xab\xcd"), 0, "\\xab\\xcd"},
+    {"other controls as hex", IN("\x01\x07\x08\x0b\x0c\x1f"), 0, "\\x01\\x07\\x08\\x0b\\x0c\\x1f"},
+    /* Invalid UTF-8 (a lead byte with a bad continuation, a lone continuation,
+     * an overlong encoding of '/', a surrogate) and valid UTF-8 alike: each
+     * byte on its own. */
+    {"lead byte with bad continuation", IN("\xc3\x28"), 0, "\\xc3("},
+    {"lone continuation", IN("\xa9"), 0, "\\xa9"},
+    {"overlong slash", IN("\xc0\xaf"), 0, "\\xc0\\xaf"},
+    {"surrogate", IN("\xed\xa0\x80"), 0, "\\xed\\xa0\\x80"},
+    {"valid utf8 as hex too", IN("caf\xc3\xa9"), 0, "caf\\xc3\\xa9"},
+    /* A rendering that does not fit stops at a whole escape and ends in "...". */
+    {"tiny buffer, text", IN("abcdef"), 4, "..."},
+    {"tiny buffer, escape", IN("\xff"), 4, "..."},
+    /* "\x01" fits with "..." after it; "\x02" would not. */
+    {"truncation keeps whole hex escape", IN("\x01\x02\x03"), 8, "\\x01..."},
+    {"truncation keeps whole backslash escape", IN("ab\\\\\\"), 8, "ab\\\\..."},
+    /* The whole rendering and its NUL fit exactly, so nothing is cut. */
+    {"exact fit of last escape after text", IN("a\xff"), 6, "a\\xff"},
+    {"exact fit of last escape", IN("\xff"), 5, "\\xff"},
+    {"exact fit of text", IN("abcd"), 5, "abcd"},
+    {"exact fit of longer text", IN("abcde"), 6, "abcde"},
+    {"exact fit of two escapes", IN("\x01\x02"), 9, "\\x01\\x02"},
+#undef IN
+};
 
-    (void)state;
-    memset(out, 'x', sizeof out);
-    assert_int_equal(escape_bytes(out, sizeof out, "", 0), 0);
-    assert_string_equal(out, "");
-}
-
-static void test_backslash_escaped(void **state)
-{
-    (void)state;
-    assert_string_equal(esc("a\\b", 3), "a\\\\b");
-}
-
-static void test_double_quote_escaped(void **state)
-{
-    (void)state;
-    assert_string_equal(esc("say \"hi\"", 8), "say \\\"hi\\\"");
-}
-
-static void test_newline_cr_tab_spelled(void **state)
-{
-    (void)state;
-    assert_string_equal(esc("\n", 1), "\\n");
-    assert_string_equal(esc("\r", 1), "\\r");
-    assert_string_equal(esc("\t", 1), "\\t");
-    assert_string_equal(esc("a\r\nb\tc", 6), "a\\r\\nb\\tc");
-}
-
-static void test_nul_as_hex(void **state)
-{
-    (void)state;
-    assert_string_equal(esc("a\0b", 3), "a\\x00b");
-}
-
-static void test_esc_as_hex(void **state)
-{
-    (void)state;
-    assert_string_equal(esc("\x1b[2J", 4), "\\x1b[2J");
-}
-
-static void test_del_as_hex(void **state)
-{
-    (void)state;
-    assert_string_equal(esc("\x7f", 1), "\\x7f");
-}
-
-static void test_high_bytes_as_lowercase_hex(void **state)
+static void test_esc_cases(void **state)
 {
     (void)state;
-    assert_string_equal(esc("\x80", 1), "\\x80");
-    assert_string_equal(esc("\xff", 1), "\\xff");
-    assert_string_equal(esc("\xab\xcd", 2), "\\xab\\xcd");
-}
+    for (size_t i = 0; i < sizeof esc_cases / sizeof esc_cases[0]; i++) {
+        const struct esc_case *c = &esc_cases[i];
+        unsigned char out[1024];
+        size_t outsz = c->outsz ? c->outsz : sizeof out;
+        size_t len;
 
-static void test_other_controls_as_hex(void **state)
-{
-    (void)state;
-    assert_string_equal(esc("\x01\x07\x08\x0b\x0c\x1f", 6), "\\x01\\x07\\x08\\x0b\\x0c\\x1f");
-}
-
-static void test_invalid_utf8_as_hex(void **state)
-{
-    (void)state;
-    /* A lead byte with a bad continuation, a lone continuation, an overlong
-     * encoding of '/', a surrogate: each byte on its own. */
-    assert_string_equal(esc("\xc3\x28", 2), "\\xc3(");
-    assert_string_equal(esc("\xa9", 1), "\\xa9");
-    assert_string_equal(esc("\xc0\xaf", 2), "\\xc0\\xaf");
-    assert_string_equal(esc("\xed\xa0\x80", 3), "\\xed\\xa0\\x80");
-}
-
-static void test_valid_utf8_as_hex_too(void **state)
-{
-    (void)state;
-    assert_string_equal(esc("caf\xc3\xa9", 5), "caf\\xc3\\xa9");
+        memset(out, CANARY, sizeof out);
+        len = escape_bytes((char *)out, outsz, c->in, c->n);
+        if (len != strlen(c->want) || strcmp((char *)out, c->want) != 0)
+            fail_msg("%s: rendered \"%s\" (returned %zu), want \"%s\" (%zu)", c->name, (char *)out,
+                     len, c->want, strlen(c->want));
+        for (size_t k = outsz; k < sizeof out; k++)
+            if (out[k] != CANARY)
+                fail_msg("%s: byte %zu written, past the %zu-byte buffer", c->name, k, outsz);
+    }
 }
 
 static void test_every_byte_value(void **state)
@@ -193,29 +180,6 @@ static void test_output_has_no_raw_control_bytes(void **state)
     }
 }
 
-static void test_tiny_buffer_gives_ellipsis(void **state)
-{
-    char out[4];
-
-    (void)state;
-    assert_int_equal(escape_bytes(out, sizeof out, "abcdef", 6), 3);
-    assert_string_equal(out, "...");
-    assert_int_equal(escape_bytes(out, sizeof out, "\xff", 1), 3);
-    assert_string_equal(out, "...");
-}
-
-static void test_truncation_keeps_whole_escape(void **state)
-{
-    char out[8];
-
-    (void)state;
-    /* "\x01" fits with "..." after it; "\x02" would not. */
-    assert_int_equal(escape_bytes(out, sizeof out, "\x01\x02\x03", 3), 7);
-    assert_string_equal(out, "\\x01...");
-    assert_int_equal(escape_bytes(out, sizeof out, "ab\\\\\\", 5), 7);
-    assert_string_equal(out, "ab\\\\...");
-}
-
 static void test_truncation_of_long_message(void **state)
 {
     char in[4096], out[64];
@@ -227,32 +191,6 @@ static void test_truncation_of_long_message(void **state)
     assert_int_equal(len, sizeof out - 1);
     assert_int_equal(strlen(out), len);
     assert_memory_equal(out + len - 3, "...", 3);
-}
-
-static void test_exact_fit_of_last_escape_without_ellipsis(void **state)
-{
-    char out[6];
-
-    (void)state;
-    /* "a\xff" is 5 bytes: with the NUL it fills out exactly. */
-    assert_int_equal(escape_bytes(out, sizeof out, "a\xff", 2), 5);
-    assert_string_equal(out, "a\\xff");
-    assert_int_equal(escape_bytes(out, 5, "\xff", 1), 4);
-    assert_string_equal(out, "\\xff");
-}
-
-static void test_exact_fit_without_ellipsis(void **state)
-{
-    char out[16];
-
-    (void)state;
-    /* The whole rendering and its NUL fit, so nothing is cut. */
-    assert_int_equal(escape_bytes(out, 5, "abcd", 4), 4);
-    assert_string_equal(out, "abcd");
-    assert_int_equal(escape_bytes(out, 6, "abcde", 5), 5);
-    assert_string_equal(out, "abcde");
-    assert_int_equal(escape_bytes(out, 9, "\x01\x02", 2), 8);
-    assert_string_equal(out, "\\x01\\x02");
 }
 
 /* Builds the full rendering of s with the offsets where escapes start. */
@@ -293,31 +231,9 @@ static void test_small_buffers_never_overflow(void **state)
     }
 }
 
-static void test_small_buffers_cut_at_whole_escape(void **state)
-{
-    (void)state;
-    for (size_t si = 0; si < sizeof samples / sizeof samples[0]; si++) {
-        char full[256];
-        bool boundary[256];
-        size_t flen = full_rendering(&samples[si], full, boundary);
-
-        for (size_t outsz = 4; outsz <= 12; outsz++) {
-            char out[32];
-            size_t len = escape_bytes(out, outsz, samples[si].bytes, samples[si].n);
-
-            if (len == flen && strcmp(out, full) == 0)
-                continue; /* not cut */
-            /* Cut: a prefix of the rendering ending at an escape, then "...". */
-            assert_true(len >= 3);
-            assert_memory_equal(out + len - 3, "...", 3);
-            assert_true(len - 3 < flen);
-            assert_true(boundary[len - 3]);
-            assert_memory_equal(out, full, len - 3);
-        }
-    }
-}
-
-static void test_small_buffers_complete_when_rendering_fits(void **state)
+/* Every sample in buffers of 4 to 12 bytes: a rendering that fits comes out
+ * whole; one that does not is cut at a whole escape, as far as it can be. */
+static void test_small_buffers_cut_at_whole_escape_or_complete(void **state)
 {
     (void)state;
     for (size_t si = 0; si < sizeof samples / sizeof samples[0]; si++) {
@@ -332,13 +248,19 @@ static void test_small_buffers_complete_when_rendering_fits(void **state)
             if (flen < outsz) {
                 assert_int_equal(len, flen);
                 assert_string_equal(out, full);
-            } else {
-                /* Cut as far as it can be: no further whole escape and "..." fit. */
-                size_t next = len - 3 + 1;
-                while (!boundary[next])
-                    next++;
-                assert_true(next + 3 >= outsz);
+                continue;
             }
+            /* Cut: a prefix of the rendering ending at an escape, then "...". */
+            assert_true(len >= 3);
+            assert_memory_equal(out + len - 3, "...", 3);
+            assert_true(len - 3 < flen);
+            assert_true(boundary[len - 3]);
+            assert_memory_equal(out, full, len - 3);
+            /* Cut as far as it can be: no further whole escape and "..." fit. */
+            size_t next = len - 3 + 1;
+            while (!boundary[next])
+                next++;
+            assert_true(next + 3 >= outsz);
         }
     }
 }
@@ -359,27 +281,12 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_printable_ascii_unchanged),
-        cmocka_unit_test(test_empty_input),
-        cmocka_unit_test(test_backslash_escaped),
-        cmocka_unit_test(test_double_quote_escaped),
-        cmocka_unit_test(test_newline_cr_tab_spelled),
-        cmocka_unit_test(test_nul_as_hex),
-        cmocka_unit_test(test_esc_as_hex),
-        cmocka_unit_test(test_del_as_hex),
-        cmocka_unit_test(test_high_bytes_as_lowercase_hex),
-        cmocka_unit_test(test_other_controls_as_hex),
-        cmocka_unit_test(test_invalid_utf8_as_hex),
-        cmocka_unit_test(test_valid_utf8_as_hex_too),
+        cmocka_unit_test(test_esc_cases),
         cmocka_unit_test(test_every_byte_value),
         cmocka_unit_test(test_output_has_no_raw_control_bytes),
-        cmocka_unit_test(test_tiny_buffer_gives_ellipsis),
-        cmocka_unit_test(test_truncation_keeps_whole_escape),
         cmocka_unit_test(test_truncation_of_long_message),
-        cmocka_unit_test(test_exact_fit_of_last_escape_without_ellipsis),
-        cmocka_unit_test(test_exact_fit_without_ellipsis),
         cmocka_unit_test(test_small_buffers_never_overflow),
-        cmocka_unit_test(test_small_buffers_cut_at_whole_escape),
-        cmocka_unit_test(test_small_buffers_complete_when_rendering_fits),
+        cmocka_unit_test(test_small_buffers_cut_at_whole_escape_or_complete),
         cmocka_unit_test(test_return_value_is_length_written),
     };
 

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
@@ -25,181 +26,166 @@ static enum frame_status feed(struct framer *f, const char *s, size_t n, const c
     return frame_next(f, pos, s + n, MAX, msg);
 }
 
-/* A buffer of n bytes 'a' followed by suffix (heap, caller frees). */
-static char *filled(size_t n, const char *suffix, size_t *total)
-{
-    size_t slen = strlen(suffix);
-    char *b = malloc(n + slen + 1);
+/* One step of a row: feed fill bytes 'a' then text as one input (or, with
+ * flush, end the input), and what the framer must say. */
+struct step {
+    bool flush;
+    size_t fill;
+    const char *text;
+    enum frame_status want;
+    size_t len;       /* MESSAGE: the message's length; PARTIAL: what the framer holds after */
+    const char *tail; /* MESSAGE from an input: this input's bytes of the message */
+    size_t stop;      /* where reading stops in this input; 0: at its end */
+};
 
-    assert_non_null(b);
-    memset(b, 'a', n);
-    memcpy(b + n, suffix, slen + 1);
-    *total = n + slen;
-    return b;
+/* A row: a fresh framer (maximum MAX) given its steps in order. */
+struct frame_case {
+    const char *name;
+    struct step steps[5]; /* up to the first with neither flush nor text */
+};
+
+#define A16 "aaaaaaaaaaaaaaaa" /* MAX bytes 'a', as a fill of MAX writes them */
+#define PART(s, held)                                                                              \
+    {                                                                                              \
+        .text = (s), .want = FRAME_PARTIAL, .len = (held)                                          \
+    }
+#define MSG(s, n, t)                                                                               \
+    {                                                                                              \
+        .text = (s), .want = FRAME_MESSAGE, .len = (n), .tail = (t)                                \
+    }
+#define LONG(s)                                                                                    \
+    {                                                                                              \
+        .text = (s), .want = FRAME_TOO_LONG                                                        \
+    }
+#define FPART(k, s, held)                                                                          \
+    {                                                                                              \
+        .fill = (k), .text = (s), .want = FRAME_PARTIAL, .len = (held)                             \
+    }
+#define FMSG(k, s, n, t)                                                                           \
+    {                                                                                              \
+        .fill = (k), .text = (s), .want = FRAME_MESSAGE, .len = (n), .tail = (t)                   \
+    }
+#define FLONG(k, s, at)                                                                            \
+    {                                                                                              \
+        .fill = (k), .text = (s), .want = FRAME_TOO_LONG, .stop = (at)                             \
+    }
+#define FLUSH(st, n)                                                                               \
+    {                                                                                              \
+        .flush = true, .want = (st), .len = (n)                                                    \
+    }
+
+static const struct frame_case frame_cases[] = {
+    /* One input, one message: LF ends it, only a CR right before the LF goes. */
+    {"lf ends message", {MSG("hello\n", 5, "hello")}},
+    {"crlf drops cr", {MSG("hello\r\n", 5, "hello")}},
+    {"bare cr inside message kept", {MSG("a\rb\n", 3, "a\rb")}},
+    {"only one cr before lf dropped", {MSG("a\r\r\n", 2, "a\r")}},
+    {"leading cr kept", {MSG("\rab\n", 3, "\rab")}},
+    {"empty line is message", {MSG("\n", 0, "")}},
+    {"empty crlf line is message", {MSG("\r\n", 0, "")}},
+    {"empty input is partial", {PART("", 0)}},
+    {"empty input keeps partial length", {PART("abc", 3), PART("", 3), MSG("\n", 3, "")}},
+    /* A message over several inputs, the CR at an input's edge. */
+    {"line split across two inputs", {PART("hel", 3), MSG("lo\n", 5, "lo")}},
+    {"line split across three inputs", {PART("he", 2), PART("ll", 4), MSG("o\r\n", 5, "o")}},
+    {"cr alone in middle input then lf", {PART("ab", 2), PART("\r", 3), MSG("\n", 2, "")}},
+    {"cr only then lf is empty message", {PART("\r", 1), MSG("\n", 0, "")}},
+    {"cr at end of input then other byte kept", {PART("ab\r", 3), MSG("c\n", 4, "c")}},
+    {"cr of earlier input not dropped after more bytes",
+     {PART("a\r", 2), PART("b", 3), MSG("\n", 3, "")}},
+    /* The maximum: MAX bytes are fine, MAX + 1 are refused, the dropped CR not counted. */
+    {"exactly max bytes ok", {FMSG(MAX, "\n", MAX, A16)}},
+    {"exactly max bytes over inputs ok",
+     {FPART(MAX / 2, "", MAX / 2), FPART(MAX - MAX / 2, "", MAX), MSG("\n", MAX, "")}},
+    {"max plus one too long, lf in same input", {FLONG(MAX + 1, "\nok\n", MAX + 2)}},
+    {"max plus one too long when partial grows",
+     {FPART(5, "", 5), FPART(5, "", 10), FPART(5, "", 15), FLONG(MAX + 1 - 15, "", 0)}},
+    {"partial far over max too long", {FLONG(10 * MAX, "", 0)}},
+    {"max partial then lf with more bytes too long", {FPART(MAX, "", MAX), LONG("x\n")}},
+    {"max bytes crlf ok", {FMSG(MAX, "\r\n", MAX, A16)}},
+    {"max bytes cr then lf in next input ok", {FPART(MAX, "\r", MAX + 1), MSG("\n", MAX, "")}},
+    {"partial max plus one ending cr then non-lf too long", {FPART(MAX, "\r", MAX + 1), LONG("x")}},
+    {"partial max plus one ending cr then non-lf line too long",
+     {FPART(MAX, "\r", MAX + 1), LONG("x\n")}},
+    /* The first CR is not right before the LF, so it counts: MAX + 1 bytes. */
+    {"partial max plus one ending cr then crlf too long",
+     {FPART(MAX, "\r", MAX + 1), LONG("\r\n")}},
+    /* End of input: what is unfinished is one message; a CR there counts. */
+    {"flush keeps trailing cr", {PART("abc\r", 4), FLUSH(FRAME_MESSAGE, 4)}},
+    {"flush of nothing", {FLUSH(FRAME_PARTIAL, 0)}},
+    {"flush after complete message is nothing", {MSG("abc\n", 3, "abc"), FLUSH(FRAME_PARTIAL, 0)}},
+    {"flush exactly max", {FPART(MAX, "", MAX), FLUSH(FRAME_MESSAGE, MAX)}},
+    {"flush too long",
+     {FPART(MAX, "\r", MAX + 1), FLUSH(FRAME_TOO_LONG, 0), FLUSH(FRAME_PARTIAL, 0)}},
+    /* The framer starts afresh after each message or refusal. */
+    {"framer resets after message", {PART("abc", 3), MSG("d\n", 4, "d"), MSG("xy\n", 2, "xy")}},
+    /* A CR at the end of one input followed by "\n": the framer's memory of
+     * that CR must not leak into the next message. */
+    {"framer forgets cr after message",
+     {PART("x\r", 2), MSG("\n", 1, ""), MSG("\n", 0, ""), MSG("a\r\n", 1, "a")}},
+    {"framer resets after too long", {FLONG(MAX + 5, "", 0), MSG("ok\n", 2, "ok")}},
+};
+
+static void expect(const struct frame_case *c, size_t i, const char *what, uintmax_t got,
+                   uintmax_t want)
+{
+    if (got != want)
+        fail_msg("%s, step %zu: %s is %ju, want %ju", c->name, i + 1, what, got, want);
 }
 
-static void test_lf_ends_message(void **state)
+/* Runs one row. After every step: PARTIAL leaves the framer holding exactly
+ * .len bytes; MESSAGE and TOO_LONG leave it empty with no CR remembered. */
+static void run_case(const struct frame_case *c)
 {
     struct framer f = {0};
-    struct frame_msg m;
-    const char in[] = "hello\n";
-    const char *p;
+    char buf[10 * MAX + 8];
 
-    (void)state;
-    assert_int_equal(feed(&f, in, sizeof in - 1, &p, &m), FRAME_MESSAGE);
-    assert_int_equal(m.len, 5);
-    assert_ptr_equal(m.tail, in);
-    assert_int_equal(m.tail_len, 5);
-    assert_memory_equal(m.tail, "hello", 5);
-    assert_ptr_equal(p, in + 6);
-    assert_false(frame_pending(&f));
+    for (size_t i = 0; i < sizeof c->steps / sizeof c->steps[0]; i++) {
+        const struct step *s = &c->steps[i];
+        struct frame_msg m = {.len = 99};
+        enum frame_status got;
+        size_t n = 0;
+        const char *p = buf;
+
+        if (!s->flush && !s->text)
+            break;
+        if (s->flush) {
+            got = frame_flush(&f, MAX, &m);
+        } else {
+            n = s->fill + strlen(s->text);
+            assert_true(n < sizeof buf);
+            memset(buf, 'a', s->fill);
+            memcpy(buf + s->fill, s->text, n - s->fill);
+            got = frame_next(&f, &p, buf + n, MAX, &m);
+            expect(c, i, "bytes read", (uintmax_t)(p - buf), s->stop ? s->stop : n);
+        }
+        expect(c, i, "status", got, s->want);
+        if (s->want == FRAME_MESSAGE) {
+            size_t tlen = s->flush ? 0 : strlen(s->tail);
+
+            expect(c, i, "message length", m.len, s->len);
+            expect(c, i, "tail length", m.tail_len, tlen);
+            if (s->flush && m.tail)
+                fail_msg("%s, step %zu: a flushed message has no tail", c->name, i + 1);
+            if (!s->flush && m.tail != buf)
+                fail_msg("%s, step %zu: the tail does not start the input", c->name, i + 1);
+            if (!s->flush && memcmp(m.tail, s->tail, tlen) != 0)
+                fail_msg("%s, step %zu: tail is \"%.*s\", want \"%s\"", c->name, i + 1,
+                         (int)m.tail_len, m.tail, s->tail);
+        }
+        expect(c, i, "bytes held", f.len, s->want == FRAME_PARTIAL ? s->len : 0);
+        expect(c, i, "pending", frame_pending(&f), s->want == FRAME_PARTIAL && s->len > 0);
+        if (s->want != FRAME_PARTIAL)
+            expect(c, i, "cr remembered", f.cr, false);
+    }
 }
 
-static void test_crlf_drops_cr(void **state)
+static void test_frame_cases(void **state)
 {
-    struct framer f = {0};
-    struct frame_msg m;
-    const char in[] = "hello\r\n";
-    const char *p;
-
     (void)state;
-    assert_int_equal(feed(&f, in, sizeof in - 1, &p, &m), FRAME_MESSAGE);
-    assert_int_equal(m.len, 5);
-    assert_int_equal(m.tail_len, 5);
-    assert_memory_equal(m.tail, "hello", 5);
-    assert_ptr_equal(p, in + 7);
-}
-
-static void test_bare_cr_inside_message_kept(void **state)
-{
-    struct framer f = {0};
-    struct frame_msg m;
-    const char in[] = "a\rb\n";
-    const char *p;
-
-    (void)state;
-    assert_int_equal(feed(&f, in, sizeof in - 1, &p, &m), FRAME_MESSAGE);
-    assert_int_equal(m.len, 3);
-    assert_int_equal(m.tail_len, 3);
-    assert_memory_equal(m.tail, "a\rb", 3);
-}
-
-static void test_only_one_cr_before_lf_dropped(void **state)
-{
-    struct framer f = {0};
-    struct frame_msg m;
-    const char in[] = "a\r\r\n";
-    const char *p;
-
-    (void)state;
-    assert_int_equal(feed(&f, in, sizeof in - 1, &p, &m), FRAME_MESSAGE);
-    assert_int_equal(m.len, 2);
-    assert_int_equal(m.tail_len, 2);
-    assert_memory_equal(m.tail, "a\r", 2);
-}
-
-static void test_leading_cr_kept(void **state)
-{
-    struct framer f = {0};
-    struct frame_msg m;
-    const char in[] = "\rab\n";
-    const char *p;
-
-    (void)state;
-    assert_int_equal(feed(&f, in, sizeof in - 1, &p, &m), FRAME_MESSAGE);
-    assert_int_equal(m.len, 3);
-    assert_memory_equal(m.tail, "\rab", 3);
-}
-
-static void test_empty_line_is_message(void **state)
-{
-    struct framer f = {0};
-    struct frame_msg m;
-    const char *p;
-
-    (void)state;
-    assert_int_equal(feed(&f, "\n", 1, &p, &m), FRAME_MESSAGE);
-    assert_int_equal(m.len, 0);
-    assert_int_equal(m.tail_len, 0);
-    assert_false(frame_pending(&f));
-}
-
-static void test_empty_crlf_line_is_message(void **state)
-{
-    struct framer f = {0};
-    struct frame_msg m;
-    const char *p;
-
-    (void)state;
-    assert_int_equal(feed(&f, "\r\n", 2, &p, &m), FRAME_MESSAGE);
-    assert_int_equal(m.len, 0);
-    assert_int_equal(m.tail_len, 0);
-}
-
-static void test_empty_input_is_partial(void **state)
-{
-    struct framer f = {0};
-    struct frame_msg m;
-    const char in[] = "x";
-    const char *p;
-
-    (void)state;
-    assert_int_equal(feed(&f, in, 0, &p, &m), FRAME_PARTIAL);
-    assert_ptr_equal(p, in);
-    assert_false(frame_pending(&f));
-}
-
-static void test_empty_input_keeps_partial_length(void **state)
-{
-    struct framer f = {0};
-    struct frame_msg m;
-    const char *p;
-
-    (void)state;
-    assert_int_equal(feed(&f, "abc", 3, &p, &m), FRAME_PARTIAL);
-    assert_int_equal(feed(&f, "", 0, &p, &m), FRAME_PARTIAL);
-    assert_true(frame_pending(&f));
-    assert_int_equal(feed(&f, "\n", 1, &p, &m), FRAME_MESSAGE);
-    assert_int_equal(m.len, 3);
-}
-
-static void test_line_split_across_two_inputs(void **state)
-{
-    struct framer f = {0};
-    struct frame_msg m;
-    const char a[] = "hel", b[] = "lo\n";
-    const char *p;
-
-    (void)state;
-    assert_int_equal(feed(&f, a, 3, &p, &m), FRAME_PARTIAL);
-    assert_ptr_equal(p, a + 3);
-    assert_true(frame_pending(&f));
-    assert_int_equal(f.len, 3);
-    assert_int_equal(feed(&f, b, 3, &p, &m), FRAME_MESSAGE);
-    assert_int_equal(m.len, 5);
-    assert_ptr_equal(m.tail, b);
-    assert_int_equal(m.tail_len, 2);
-    assert_memory_equal(m.tail, "lo", 2);
-    assert_ptr_equal(p, b + 3);
-    assert_false(frame_pending(&f));
-}
-
-static void test_line_split_across_three_inputs(void **state)
-{
-    struct framer f = {0};
-    struct frame_msg m;
-    const char c[] = "o\r\n";
-    const char *p;
-
-    (void)state;
-    assert_int_equal(feed(&f, "he", 2, &p, &m), FRAME_PARTIAL);
-    assert_int_equal(feed(&f, "ll", 2, &p, &m), FRAME_PARTIAL);
-    assert_int_equal(f.len, 4);
-    assert_int_equal(feed(&f, c, 3, &p, &m), FRAME_MESSAGE);
-    assert_int_equal(m.len, 5);
-    assert_ptr_equal(m.tail, c);
-    assert_int_equal(m.tail_len, 1);
-    assert_memory_equal(m.tail, "o", 1);
+    _Static_assert(sizeof A16 - 1 == MAX, "A16 is MAX bytes");
+    for (size_t i = 0; i < sizeof frame_cases / sizeof frame_cases[0]; i++)
+        run_case(&frame_cases[i]);
 }
 
 static void test_cr_at_end_of_input_lf_at_start_of_next(void **state)
@@ -219,61 +205,6 @@ static void test_cr_at_end_of_input_lf_at_start_of_next(void **state)
     assert_int_equal(frame_next(&f, &p, b + 6, MAX, &m), FRAME_MESSAGE);
     assert_int_equal(m.len, 4);
     assert_memory_equal(m.tail, "next", 4);
-}
-
-static void test_cr_alone_in_middle_input_then_lf(void **state)
-{
-    struct framer f = {0};
-    struct frame_msg m;
-    const char *p;
-
-    (void)state;
-    assert_int_equal(feed(&f, "ab", 2, &p, &m), FRAME_PARTIAL);
-    assert_int_equal(feed(&f, "\r", 1, &p, &m), FRAME_PARTIAL);
-    assert_int_equal(feed(&f, "\n", 1, &p, &m), FRAME_MESSAGE);
-    assert_int_equal(m.len, 2);
-    assert_int_equal(m.tail_len, 0);
-}
-
-static void test_cr_only_then_lf_is_empty_message(void **state)
-{
-    struct framer f = {0};
-    struct frame_msg m;
-    const char *p;
-
-    (void)state;
-    assert_int_equal(feed(&f, "\r", 1, &p, &m), FRAME_PARTIAL);
-    assert_int_equal(feed(&f, "\n", 1, &p, &m), FRAME_MESSAGE);
-    assert_int_equal(m.len, 0);
-    assert_int_equal(m.tail_len, 0);
-}
-
-static void test_cr_at_end_of_input_then_other_byte_kept(void **state)
-{
-    struct framer f = {0};
-    struct frame_msg m;
-    const char b[] = "c\n";
-    const char *p;
-
-    (void)state;
-    assert_int_equal(feed(&f, "ab\r", 3, &p, &m), FRAME_PARTIAL);
-    assert_int_equal(feed(&f, b, 2, &p, &m), FRAME_MESSAGE);
-    assert_int_equal(m.len, 4); /* "ab\rc" */
-    assert_int_equal(m.tail_len, 1);
-    assert_memory_equal(m.tail, "c", 1);
-}
-
-static void test_cr_of_earlier_input_not_dropped_after_more_bytes(void **state)
-{
-    struct framer f = {0};
-    struct frame_msg m;
-    const char *p;
-
-    (void)state;
-    assert_int_equal(feed(&f, "a\r", 2, &p, &m), FRAME_PARTIAL);
-    assert_int_equal(feed(&f, "b", 1, &p, &m), FRAME_PARTIAL);
-    assert_int_equal(feed(&f, "\n", 1, &p, &m), FRAME_MESSAGE);
-    assert_int_equal(m.len, 3); /* "a\rb": the last byte before the LF is 'b' */
 }
 
 static void test_pipelined_lines_in_one_input(void **state)
@@ -327,179 +258,6 @@ static void test_many_pipelined_lines_in_one_input(void **state)
     free(buf);
 }
 
-static void test_exactly_max_bytes_ok(void **state)
-{
-    struct framer f = {0};
-    struct frame_msg m;
-    size_t n;
-    char *in = filled(MAX, "\n", &n);
-    const char *p;
-
-    (void)state;
-    assert_int_equal(feed(&f, in, n, &p, &m), FRAME_MESSAGE);
-    assert_int_equal(m.len, MAX);
-    assert_int_equal(m.tail_len, MAX);
-    free(in);
-}
-
-static void test_exactly_max_bytes_over_inputs_ok(void **state)
-{
-    struct framer f = {0};
-    struct frame_msg m;
-    size_t n;
-    char *in = filled(MAX, "", &n);
-    const char *p;
-
-    (void)state;
-    assert_int_equal(feed(&f, in, MAX / 2, &p, &m), FRAME_PARTIAL);
-    assert_int_equal(feed(&f, in + MAX / 2, MAX - MAX / 2, &p, &m), FRAME_PARTIAL);
-    assert_int_equal(f.len, MAX);
-    assert_int_equal(feed(&f, "\n", 1, &p, &m), FRAME_MESSAGE);
-    assert_int_equal(m.len, MAX);
-    assert_int_equal(m.tail_len, 0);
-    free(in);
-}
-
-static void test_max_plus_one_too_long_lf_in_same_input(void **state)
-{
-    struct framer f = {0};
-    struct frame_msg m;
-    size_t n;
-    char *in = filled(MAX + 1, "\nok\n", &n);
-    const char *p;
-
-    (void)state;
-    assert_int_equal(feed(&f, in, n, &p, &m), FRAME_TOO_LONG);
-    assert_ptr_equal(p, in + MAX + 2); /* past the LF */
-    assert_false(frame_pending(&f));
-    free(in);
-}
-
-static void test_max_plus_one_too_long_when_partial_grows(void **state)
-{
-    struct framer f = {0};
-    struct frame_msg m;
-    size_t n;
-    char *in = filled(MAX + 1, "", &n);
-    const char *p;
-    size_t off = 0;
-
-    (void)state;
-    /* 5 + 5 + 5 bytes are fine; the 4th input takes it to MAX + 1 with no LF. */
-    for (int i = 0; i < 3; i++, off += 5) {
-        assert_int_equal(feed(&f, in + off, 5, &p, &m), FRAME_PARTIAL);
-        assert_int_equal(f.len, off + 5);
-    }
-    assert_int_equal(feed(&f, in + off, MAX + 1 - off, &p, &m), FRAME_TOO_LONG);
-    assert_ptr_equal(p, in + MAX + 1);
-    assert_false(frame_pending(&f));
-    free(in);
-}
-
-static void test_partial_far_over_max_too_long(void **state)
-{
-    struct framer f = {0};
-    struct frame_msg m;
-    size_t n;
-    char *in = filled(10 * MAX, "", &n);
-    const char *p;
-
-    (void)state;
-    assert_int_equal(feed(&f, in, n, &p, &m), FRAME_TOO_LONG);
-    assert_ptr_equal(p, in + n);
-    free(in);
-}
-
-static void test_max_partial_then_lf_with_more_bytes_too_long(void **state)
-{
-    struct framer f = {0};
-    struct frame_msg m;
-    size_t n;
-    char *in = filled(MAX, "", &n);
-    const char *p;
-
-    (void)state;
-    assert_int_equal(feed(&f, in, n, &p, &m), FRAME_PARTIAL);
-    assert_int_equal(feed(&f, "x\n", 2, &p, &m), FRAME_TOO_LONG);
-    free(in);
-}
-
-static void test_max_bytes_crlf_ok(void **state)
-{
-    struct framer f = {0};
-    struct frame_msg m;
-    size_t n;
-    char *in = filled(MAX, "\r\n", &n);
-    const char *p;
-
-    (void)state;
-    assert_int_equal(feed(&f, in, n, &p, &m), FRAME_MESSAGE);
-    assert_int_equal(m.len, MAX);
-    assert_int_equal(m.tail_len, MAX);
-    free(in);
-}
-
-static void test_max_bytes_cr_then_lf_in_next_input_ok(void **state)
-{
-    struct framer f = {0};
-    struct frame_msg m;
-    size_t n;
-    char *in = filled(MAX, "\r", &n);
-    const char *p;
-
-    (void)state;
-    assert_int_equal(feed(&f, in, n, &p, &m), FRAME_PARTIAL); /* MAX + 1 bytes, last a CR */
-    assert_int_equal(f.len, MAX + 1);
-    assert_int_equal(feed(&f, "\n", 1, &p, &m), FRAME_MESSAGE);
-    assert_int_equal(m.len, MAX);
-    assert_int_equal(m.tail_len, 0);
-    free(in);
-}
-
-static void test_partial_max_plus_one_ending_cr_then_non_lf_too_long(void **state)
-{
-    struct framer f = {0};
-    struct frame_msg m;
-    size_t n;
-    char *in = filled(MAX, "\r", &n);
-    const char *p;
-
-    (void)state;
-    assert_int_equal(feed(&f, in, n, &p, &m), FRAME_PARTIAL);
-    assert_int_equal(feed(&f, "x", 1, &p, &m), FRAME_TOO_LONG);
-    assert_false(frame_pending(&f));
-    free(in);
-}
-
-static void test_partial_max_plus_one_ending_cr_then_non_lf_line_too_long(void **state)
-{
-    struct framer f = {0};
-    struct frame_msg m;
-    size_t n;
-    char *in = filled(MAX, "\r", &n);
-    const char *p;
-
-    (void)state;
-    assert_int_equal(feed(&f, in, n, &p, &m), FRAME_PARTIAL);
-    assert_int_equal(feed(&f, "x\n", 2, &p, &m), FRAME_TOO_LONG);
-    free(in);
-}
-
-static void test_partial_max_plus_one_ending_cr_then_crlf_too_long(void **state)
-{
-    struct framer f = {0};
-    struct frame_msg m;
-    size_t n;
-    char *in = filled(MAX, "\r", &n);
-    const char *p;
-
-    (void)state;
-    /* The first CR is not right before the LF, so it counts: MAX + 1 bytes. */
-    assert_int_equal(feed(&f, in, n, &p, &m), FRAME_PARTIAL);
-    assert_int_equal(feed(&f, "\r\n", 2, &p, &m), FRAME_TOO_LONG);
-    free(in);
-}
-
 static void test_max_one(void **state)
 {
     struct framer f = {0};
@@ -540,73 +298,6 @@ static void test_flush_unterminated_message(void **state)
     assert_int_equal(frame_flush(&f, MAX, &m), FRAME_PARTIAL);
 }
 
-static void test_flush_keeps_trailing_cr(void **state)
-{
-    struct framer f = {0};
-    struct frame_msg m;
-    const char *p;
-
-    (void)state;
-    assert_int_equal(feed(&f, "abc\r", 4, &p, &m), FRAME_PARTIAL);
-    assert_int_equal(frame_flush(&f, MAX, &m), FRAME_MESSAGE);
-    assert_int_equal(m.len, 4);
-    assert_false(f.cr);
-}
-
-static void test_flush_of_nothing(void **state)
-{
-    struct framer f = {0};
-    struct frame_msg m = {.len = 99};
-
-    (void)state;
-    assert_int_equal(frame_flush(&f, MAX, &m), FRAME_PARTIAL);
-    assert_false(frame_pending(&f));
-}
-
-static void test_flush_after_complete_message_is_nothing(void **state)
-{
-    struct framer f = {0};
-    struct frame_msg m;
-    const char *p;
-
-    (void)state;
-    assert_int_equal(feed(&f, "abc\n", 4, &p, &m), FRAME_MESSAGE);
-    assert_int_equal(frame_flush(&f, MAX, &m), FRAME_PARTIAL);
-}
-
-static void test_flush_exactly_max(void **state)
-{
-    struct framer f = {0};
-    struct frame_msg m;
-    size_t n;
-    char *in = filled(MAX, "", &n);
-    const char *p;
-
-    (void)state;
-    assert_int_equal(feed(&f, in, n, &p, &m), FRAME_PARTIAL);
-    assert_int_equal(frame_flush(&f, MAX, &m), FRAME_MESSAGE);
-    assert_int_equal(m.len, MAX);
-    free(in);
-}
-
-static void test_flush_too_long(void **state)
-{
-    struct framer f = {0};
-    struct frame_msg m;
-    size_t n;
-    char *in = filled(MAX, "\r", &n);
-    const char *p;
-
-    (void)state;
-    /* MAX bytes and a CR wait for a LF; at end of input the CR counts. */
-    assert_int_equal(feed(&f, in, n, &p, &m), FRAME_PARTIAL);
-    assert_int_equal(frame_flush(&f, MAX, &m), FRAME_TOO_LONG);
-    assert_false(frame_pending(&f));
-    assert_false(f.cr);
-    assert_int_equal(frame_flush(&f, MAX, &m), FRAME_PARTIAL);
-    free(in);
-}
-
 static void test_tail_points_at_right_bytes(void **state)
 {
     struct framer f = {0};
@@ -629,58 +320,6 @@ static void test_tail_points_at_right_bytes(void **state)
     assert_ptr_equal(p, b + 8);
     assert_int_equal(frame_next(&f, &p, end, MAX, &m), FRAME_PARTIAL);
     assert_int_equal(f.len, 1);
-}
-
-static void test_framer_resets_after_message(void **state)
-{
-    struct framer f = {0};
-    struct frame_msg m;
-    const char *p;
-
-    (void)state;
-    assert_int_equal(feed(&f, "abc", 3, &p, &m), FRAME_PARTIAL);
-    assert_int_equal(feed(&f, "d\n", 2, &p, &m), FRAME_MESSAGE);
-    assert_int_equal(m.len, 4);
-    assert_int_equal(f.len, 0);
-    assert_false(f.cr);
-    assert_int_equal(feed(&f, "xy\n", 3, &p, &m), FRAME_MESSAGE);
-    assert_int_equal(m.len, 2);
-}
-
-static void test_framer_forgets_cr_after_message(void **state)
-{
-    struct framer f = {0};
-    struct frame_msg m;
-    const char in[] = "a\r\n";
-    const char *p;
-
-    (void)state;
-    /* A CR at the end of one input followed by "\n": the framer's memory of
-     * that CR must not leak into the next message. */
-    assert_int_equal(feed(&f, "x\r", 2, &p, &m), FRAME_PARTIAL);
-    assert_int_equal(feed(&f, "\n", 1, &p, &m), FRAME_MESSAGE);
-    assert_false(f.cr);
-    assert_int_equal(feed(&f, "\n", 1, &p, &m), FRAME_MESSAGE);
-    assert_int_equal(m.len, 0);
-    assert_int_equal(feed(&f, in, 3, &p, &m), FRAME_MESSAGE);
-    assert_int_equal(m.len, 1);
-}
-
-static void test_framer_resets_after_too_long(void **state)
-{
-    struct framer f = {0};
-    struct frame_msg m;
-    size_t n;
-    char *in = filled(MAX + 5, "", &n);
-    const char *p;
-
-    (void)state;
-    assert_int_equal(feed(&f, in, n, &p, &m), FRAME_TOO_LONG);
-    assert_int_equal(f.len, 0);
-    assert_false(f.cr);
-    assert_int_equal(feed(&f, "ok\n", 3, &p, &m), FRAME_MESSAGE);
-    assert_int_equal(m.len, 2);
-    free(in);
 }
 
 static void test_large_max(void **state)
@@ -709,46 +348,13 @@ static void test_large_max(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_lf_ends_message),
-        cmocka_unit_test(test_crlf_drops_cr),
-        cmocka_unit_test(test_bare_cr_inside_message_kept),
-        cmocka_unit_test(test_only_one_cr_before_lf_dropped),
-        cmocka_unit_test(test_leading_cr_kept),
-        cmocka_unit_test(test_empty_line_is_message),
-        cmocka_unit_test(test_empty_crlf_line_is_message),
-        cmocka_unit_test(test_empty_input_is_partial),
-        cmocka_unit_test(test_empty_input_keeps_partial_length),
-        cmocka_unit_test(test_line_split_across_two_inputs),
-        cmocka_unit_test(test_line_split_across_three_inputs),
+        cmocka_unit_test(test_frame_cases),
         cmocka_unit_test(test_cr_at_end_of_input_lf_at_start_of_next),
-        cmocka_unit_test(test_cr_alone_in_middle_input_then_lf),
-        cmocka_unit_test(test_cr_only_then_lf_is_empty_message),
-        cmocka_unit_test(test_cr_at_end_of_input_then_other_byte_kept),
-        cmocka_unit_test(test_cr_of_earlier_input_not_dropped_after_more_bytes),
         cmocka_unit_test(test_pipelined_lines_in_one_input),
         cmocka_unit_test(test_many_pipelined_lines_in_one_input),
-        cmocka_unit_test(test_exactly_max_bytes_ok),
-        cmocka_unit_test(test_exactly_max_bytes_over_inputs_ok),
-        cmocka_unit_test(test_max_plus_one_too_long_lf_in_same_input),
-        cmocka_unit_test(test_max_plus_one_too_long_when_partial_grows),
-        cmocka_unit_test(test_partial_far_over_max_too_long),
-        cmocka_unit_test(test_max_partial_then_lf_with_more_bytes_too_long),
-        cmocka_unit_test(test_max_bytes_crlf_ok),
-        cmocka_unit_test(test_max_bytes_cr_then_lf_in_next_input_ok),
-        cmocka_unit_test(test_partial_max_plus_one_ending_cr_then_non_lf_too_long),
-        cmocka_unit_test(test_partial_max_plus_one_ending_cr_then_non_lf_line_too_long),
-        cmocka_unit_test(test_partial_max_plus_one_ending_cr_then_crlf_too_long),
         cmocka_unit_test(test_max_one),
         cmocka_unit_test(test_flush_unterminated_message),
-        cmocka_unit_test(test_flush_keeps_trailing_cr),
-        cmocka_unit_test(test_flush_of_nothing),
-        cmocka_unit_test(test_flush_after_complete_message_is_nothing),
-        cmocka_unit_test(test_flush_exactly_max),
-        cmocka_unit_test(test_flush_too_long),
         cmocka_unit_test(test_tail_points_at_right_bytes),
-        cmocka_unit_test(test_framer_resets_after_message),
-        cmocka_unit_test(test_framer_forgets_cr_after_message),
-        cmocka_unit_test(test_framer_resets_after_too_long),
         cmocka_unit_test(test_large_max),
     };
 
