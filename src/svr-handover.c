@@ -55,7 +55,7 @@ void handover_init(struct handover *h)
     /* Every connection in one stored descriptor: systemd 252 compares each
      * descriptor it stores with every one it holds (kcmp), which made a
      * handover of 2,000 connections (4,000 descriptors) take 3 s. */
-    if (n >= 2 && carrier_open(h->carrier) == 0)
+    if (carrier_open(h->carrier) == 0)
         h->slots = n - 2;
 }
 
@@ -188,13 +188,13 @@ static void store_batch(struct handover *h, struct batch *b, uint8_t *buf, const
         r = sd_pid_notify_with_fds(0, 0, "FDSTORE=1\nFDNAME=" HANDOVER_NAME_CONN, b->socks, made);
     for (unsigned i = 0; i < made; i++)
         close(states[i]);
-    if (made > 0 && r <= 0)
+    if (fit > 0 && r <= 0) { /* also when the first state's memfd failed */
         log_warn(log, "cannot hand %u connections to the service manager: %s; stopping them", fit,
                  r < 0 ? strerror(-r) : "no notify socket");
-    else if (made > 0)
-        batch_given(h, b, made);
-    if (made == 0 || r <= 0)
         made = 0;
+    } else {
+        batch_given(h, b, made);
+    }
     atomic_fetch_add(&h->slots, 2 * (long)(fit - made));
     batch_reset(b);
 }

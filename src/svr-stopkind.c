@@ -1,5 +1,6 @@
-/* svr-stopkind.c - asking systemd over the system bus whether a SIGTERM is
- * a stop or a restart: the JobType of the Job of our unit. */
+/* svr-stopkind.c - whether a SIGTERM is a stop or a restart: the type of
+ * our unit's job, as hellod.service's ExecStop= wrote it down, else as
+ * systemd says over the system bus. */
 #include "config.h"
 
 #include "svr-stopkind.h"
