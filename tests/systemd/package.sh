@@ -1,8 +1,9 @@
 #!/bin/bash
 # package.sh - the Debian package of hellod under a real systemd: install,
-# upgrade with an edited configuration and clients connected (held.sh: none
-# may notice), remove, purge, as an administrator does it with apt. Runs as root inside the container that
-# tests/systemd/sandbox.sh boots (no network: hellod's dependencies,
+# upgrade with an edited configuration and 10,000 clients connected
+# (hold-kinds: none may notice), remove, purge, as an administrator does it
+# with apt. Runs as root inside the container that tests/systemd/sandbox.sh
+# boots (no network: hellod's dependencies,
 # libsystemd0 and libinih1, are in its root file system); installed there as
 # /root/hellod-package by `make check-package`, with the two packages beside
 # it:
@@ -21,10 +22,11 @@ PORT=8080
 DEFAULT_GREETING='Hello from server'
 NEW_GREETING='Hello from the edited configuration'
 RELOADED_GREETING='Hello after systemctl reload'
+HOLD_N=${HOLD_N:-10000} # connections held across the upgrade
+MSGID_HANDOVER=8d36923f45c5457387d0ec2e88ae93cf # systemd/hellod.catalog
 export DEBIAN_FRONTEND=noninteractive
 
 . "$(dirname "$0")/tap.sh"
-. "$(dirname "$0")/held.sh"
 T0=$EPOCHREALTIME
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -77,30 +79,57 @@ check "journalctl knows hellod's catalog (systemd's trigger ran)" \
     bash -c 'journalctl --list-catalog 2>/dev/null | grep -q "hellod started"'
 check "man hellod finds the page" bash -c 'man -w hellod.conf && man -w hellod'
 
-section "edit $CONF, upgrade to $(basename "$DEB2") with clients connected"
-# A message begun before the upgrade is still unfinished after it only when
-# message_timeout outlasts the upgrade: the default 100ms would end it, and
-# the old hellod would answer it as a whole message.
-sed -i -E "s|^;?message_timeout = .*|message_timeout = 1min|" "$CONF"
-check "systemctl reload hellod (message_timeout = 1min)" systemctl reload hellod.service
+section "edit $CONF, upgrade to $(basename "$DEB2") with $HOLD_N clients connected"
+# hold-kinds (tests/systemd/hold-kinds.c) holds connections of every kind
+# across the upgrade's restart: idle, in the middle of a message, in the
+# middle of a PROXY header, after a PROXY v1 or v2 header, pipelining, not
+# reading with replies owed; none may notice (hellod(8), RESTART AND
+# UPGRADE). Their unfinished messages and headers must outlast the upgrade:
+# message_timeout, idle_timeout, and no proxy_timeout of its own.
+for kv in 'message_timeout = 10min' 'idle_timeout = 10min' 'proxy_protocol = any' \
+    'proxy_from = 127.0.0.1 ::1' 'proxy_timeout = 0' "max_connections = $((HOLD_N + 100))"; do
+    sed -i -E "s|^;?${kv%% = *} = .*|$kv|" "$CONF"
+done
+check "systemctl reload hellod (the PROXY protocol on, long timeouts)" systemctl reload hellod.service
 sed -i -E "s|^;?greeting = .*|greeting = $NEW_GREETING|" "$CONF"
 cp "$CONF" "$WORK/edited.conf"
 socket_since=$(systemctl show -p ActiveEnterTimestampMonotonic --value hellod.socket)
 # The running hellod still answers in the default greeting; the upgrade's
-# restart puts the edited one in force. The connections of held.sh go on
-# across it (hellod(8), RESTART AND UPGRADE).
-held_open "$PORT" "$DEFAULT_GREETING" "$NEW_GREETING"
-c=$(held_mark)
-apt_install "$WORK/$(basename "$DEB2")" >"$WORK/apt.out" 2>&1 &
-apt=$!
-held_pipeline_while "$apt"
-if wait "$apt"; then pass "apt-get install ./$(basename "$DEB2") (an upgrade)"; else
-    fail "apt-get install ./$(basename "$DEB2") (an upgrade)" "$(cat "$WORK/apt.out")"; fi
-held_check "$c"
+# restart puts the edited one in force.
+"$(dirname "$0")/hold-kinds" -p "$PORT" -n "$HOLD_N" -s 100 -P "$DEFAULT_GREETING" "$NEW_GREETING" \
+    >"$WORK/hold.out" 2>&1 &
+holder=$!
+holding() { grep -q '^holding' "$WORK/hold.out"; }
+check "hold-kinds holds $HOLD_N connections, each answered once" poll 120 holding
+c="@$EPOCHREALTIME"
+if apt_install "$WORK/$(basename "$DEB2")"; then pass "apt-get install ./$(basename "$DEB2") (an upgrade)"; else
+    fail "apt-get install ./$(basename "$DEB2") (an upgrade)" "see above"; fi
+took() {
+    journalctl -q --no-pager --since="$c" -u hellod.service MESSAGE_ID=$MSGID_HANDOVER -o cat |
+        grep -E "^took over ($HOLD_N|$((HOLD_N + 1))) connections .* \(0 closed"
+}
+if poll 30 took >/dev/null; then pass "the new hellod's journal line ($MSGID_HANDOVER): $(took)"; else
+    fail "the new hellod's journal line says it took over $HOLD_N connections (and the one connecting)" \
+        "$(journalctl -q --no-pager --since="$c" -u hellod.service -o cat | tail -n 8)"; fi
+expect_match "the old hellod handed them over" "handed ($HOLD_N|$((HOLD_N + 1))) connections over" \
+    "$(journalctl -q --no-pager --since="$c" -u hellod.service -o cat)"
+answered_new() { tail -n 1 "$WORK/hold.out" | awk '$1 == "replies" && $4 + 0 > 0 { f = 1 } END { exit !f }'; }
+check "the pipelining clients are answered in the edited greeting" poll 30 answered_new
+kill -USR1 "$holder"
+wait "$holder"
+st=$?
+result=$(sed -n '/^connections:/,$p' "$WORK/hold.out")
+echo "$result" | sed 's/^/# /'
+expect "hold-kinds: every reply exactly once, in order, in the greeting in force; none closed (exit status)" 0 "$st"
+expect "... no check failed" "" "$(grep '^FAIL' <<<"$result")"
 expect "dpkg says the new version is installed" \
     "install ok installed $(dpkg-deb -f "$DEB2" Version)" "$(dpkg-query -W -f='${Status} ${Version}' hellod 2>&1)"
 check "the edited $CONF survived the upgrade" cmp "$WORK/edited.conf" "$CONF"
 check "no $CONF.dpkg-* was left beside it" bash -c "! ls $CONF.dpkg-* 2>/dev/null"
+# hello-cli sends no PROXY header: the protocol off again for what follows.
+sed -i -E "s|^proxy_protocol = .*|proxy_protocol = no|" "$CONF"
+cp "$CONF" "$WORK/edited.conf"
+check "systemctl reload hellod (the PROXY protocol off)" systemctl reload hellod.service
 expect "hellod.socket is still enabled" enabled "$(systemctl is-enabled hellod.socket 2>&1)"
 expect "hellod.socket is still active" active "$(systemctl is-active hellod.socket 2>&1)"
 # debian/rules: the upgrade restarts hellod.service only; a restart of the
