@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -95,26 +97,44 @@ static int say(struct run *r, struct conn *c, const char *s, size_t len, uint32_
     return flush(r, c);
 }
 
-/* Lines until the socket blocks: then hellod has stopped reading this one. */
+/* Lines for as long as the socket takes them: the stream is "s\ns\n..." from
+ * its first byte, wherever a write ended. When the kernel takes no more, it
+ * waits to be writable again; on_tick() tells when hellod has stopped
+ * reading (blocked()). */
 static int stall(struct run *r, struct conn *c)
 {
     for (;;) {
-        ssize_t k = send(c->fd, r->stall, sizeof r->stall, MSG_NOSIGNAL);
+        size_t at = c->stall_bytes % 2;
+        ssize_t k = send(c->fd, r->stall + at, sizeof r->stall - at, MSG_NOSIGNAL);
         if (k < 0 && errno == EAGAIN)
             break;
         if (k < 0) {
             closed_early(r, c);
             return -1;
         }
-        c->owed += (uint32_t)(k / 2);
-        r->sent += (uint64_t)(k / 2), r->stall_lines += (uint64_t)(k / 2);
-        /* Cut in the middle of "s\n": the "s" is the start of the message that
-         * "last\n" ends at the end, and the next chunk must not follow it. */
-        if (k % 2)
-            break;
+        uint64_t lines = (c->stall_bytes + (uint64_t)k) / 2 - c->stall_bytes / 2;
+        c->stall_bytes += (uint64_t)k;
+        c->owed += (uint32_t)lines;
+        r->sent += lines, r->stall_lines += lines;
     }
-    watch(r, c, 0); /* reads nothing, and is not woken, until the end */
+    watch(r, c, EPOLLOUT); /* reads nothing until the end */
     return 0;
+}
+
+/* Nothing written for 4 ticks and bytes still queued: hellod's receive
+ * window is shut, so it has stopped reading this connection, which it does
+ * only while it owes more than CONN_OUTPUT_MAX bytes of replies. */
+static void check_blocked(struct run *r, struct conn *c)
+{
+    int queued = 0;
+    c->quiet = c->stall_bytes == c->stall_seen ? c->quiet + 1 : 0;
+    c->stall_seen = c->stall_bytes;
+    if (c->quiet < 4 || ioctl(c->fd, SIOCOUTQ, &queued) < 0 || queued == 0)
+        return;
+    c->blocked = true;
+    watch(r, c, 0); /* not woken until the end */
+    r->first_done++;
+    open_next(r);
 }
 
 /* After the last reply owed: "last", then a line over max_message. */
@@ -152,11 +172,13 @@ static void first_reply(struct run *r, struct conn *c, int g)
     if (g != 0)
         r->stale[c->kind]++; /* the first greeting was in force */
     c->phase = HELD;
+    if (c->kind == STALLED) { /* done once hellod stops reading it */
+        stall(r, c);
+        return;
+    }
     r->first_done++;
     if (c->kind == PARTIAL)
         say(r, c, "half a mess", 11, 0);
-    else if (c->kind == STALLED)
-        stall(r, c);
     open_next(r);
 }
 
@@ -270,7 +292,7 @@ static int start_connect(struct run *r, struct conn *c)
     c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0)
         return -errno;
-    if (c->kind == STALLED) { /* small buffers: it blocks soon, and holds little */
+    if (c->kind == STALLED) { /* small buffers: the replies wait on hellod's side */
         int size = 8192;
         setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
         setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
@@ -307,11 +329,8 @@ void open_next(struct run *r)
             exit(1);
         }
     }
-    if (!r->holding && r->first_done == r->n) {
-        r->holding = true;
-        printf("holding %d connections\n", r->n);
-        fflush(stdout);
-    }
+    if (r->first_done == r->n)
+        r->holding = true; /* hold-kinds.c says so */
 }
 
 static void churn(struct run *r, uint64_t t)
@@ -341,7 +360,7 @@ static void progress(struct run *r)
     fflush(stdout);
 }
 
-static void begin_end(struct run *r)
+void begin_end(struct run *r)
 {
     r->ending = true;
     r->end_deadline = now_ns() + END_LIMIT_S * 1000000000ull;
@@ -354,14 +373,14 @@ void on_tick(struct run *r, uint64_t ticks)
 {
     static const char lines[] = "p\np\np\np\np\np\np\np\np\np\np\np\np\np\np\np\n";
     uint64_t t = now_ns();
-    if (r->end_asked && r->holding && !r->ending)
-        begin_end(r);
     if (r->ending)
         return;
     for (int i = 0; i < r->n; i++) {
         struct conn *c = &r->c[i];
         if (c->kind == PIPELINE && c->phase == HELD && c->owed == 0)
             say(r, c, lines, 2 * (size_t)r->depth, (uint32_t)r->depth);
+        else if (c->kind == STALLED && c->phase == HELD && !c->blocked)
+            check_blocked(r, c);
     }
     if (r->holding)
         churn(r, t);
@@ -375,6 +394,11 @@ void on_event(struct run *r, struct conn *c, uint32_t events)
         return;
     if (c->phase == CONNECTING) {
         on_connected(r, c);
+        return;
+    }
+    if (c->kind == STALLED && c->phase == HELD) {
+        if (!c->blocked)
+            stall(r, c);
         return;
     }
     if ((events & EPOLLOUT) && flush(r, c) < 0)

@@ -14,9 +14,10 @@
  *   pipeline  every tick (50 ms) DEPTH lines at once, then their replies;
  *   header    (with -P) half its PROXY header, the rest at the end (needs
  *             proxy_timeout = 0: only idle_timeout, which must outlast the run);
- *   stalled   one exchange, then lines until its socket blocks (so hellod has
- *             stopped reading it: it owes replies it cannot write), and reads
- *             nothing until the end.
+ *   stalled   one exchange, then lines until hellod stops reading them (it
+ *             owes more replies than it holds for a connection: the client's
+ *             bytes wait in the kernel), and reads nothing until the end;
+ *             "holding" waits for that, and the end checks it in /proc/net.
  * With -P every connection begins with a PROXY header, v1 and v2 in turn (as
  * hellod's proxy_protocol = any, with proxy_from the loopback, needs). Each
  * tick one more client connects, is answered and closes: the connection
@@ -37,7 +38,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
@@ -99,11 +103,49 @@ static int report(const struct run *r)
            r->churn_failed ? "FAIL" : "ok", (unsigned long long)r->churn_ok,
            (unsigned long long)r->churn_failed);
     bad += r->churn_failed != 0;
-    printf("info: not reading: %llu lines sent before their sockets blocked; pipelining: the "
-           "longest gap between two replies %llu ms\n",
-           (unsigned long long)r->stall_lines, (unsigned long long)(r->max_gap / 1000000));
+    printf("%s not reading: %d of %llu with bytes hellod had not read once all were held, "
+           "before any restart (it owed them more replies than it holds); %llu lines sent\n",
+           r->stalled_unread == (int)per[STALLED] ? "ok" : "FAIL", r->stalled_unread,
+           (unsigned long long)per[STALLED], (unsigned long long)r->stall_lines);
+    bad += r->stalled_unread != (int)per[STALLED];
+    printf("info: pipelining: the longest gap between two replies %llu ms\n",
+           (unsigned long long)(r->max_gap / 1000000));
     fflush(stdout);
     return bad;
+}
+
+/* How many STALLED connections' bytes hellod has not all read: their
+ * server ends (local port PORT, remote the client's port) in /proc/net/tcp
+ * and tcp6 (hellod on [::] takes IPv4 as mapped) with a receive queue. */
+static int unread_by_hellod(const struct run *r)
+{
+    static uint8_t mine[65536 / 8];
+    int n = 0;
+    memset(mine, 0, sizeof mine);
+    for (int i = 0; i < r->n; i++) {
+        struct sockaddr_in a;
+        socklen_t len = sizeof a;
+        if (r->c[i].kind == STALLED && r->c[i].fd >= 0 &&
+            getsockname(r->c[i].fd, (struct sockaddr *)&a, &len) == 0)
+            mine[ntohs(a.sin_port) / 8] |= (uint8_t)(1u << (ntohs(a.sin_port) % 8));
+    }
+    const char *files[] = {"/proc/net/tcp", "/proc/net/tcp6"};
+    for (size_t f = 0; f < 2; f++) {
+        FILE *fp = fopen(files[f], "r");
+        char line[512], local[64], remote[64];
+        unsigned tx, rx;
+        while (fp && fgets(line, sizeof line, fp)) {
+            if (sscanf(line, "%*s %63s %63s %*x %x:%x", local, remote, &tx, &rx) != 4)
+                continue;
+            unsigned lport = (unsigned)strtoul(strrchr(local, ':') + 1, NULL, 16);
+            unsigned rport = (unsigned)strtoul(strrchr(remote, ':') + 1, NULL, 16);
+            if (lport == (unsigned)r->port && (mine[rport / 8] >> (rport % 8) & 1) && rx > 0)
+                n++;
+        }
+        if (fp)
+            fclose(fp);
+    }
+    return n;
 }
 
 static int setup(struct run *r)
@@ -133,6 +175,7 @@ static int setup(struct run *r)
     for (size_t i = 0; i < sizeof r->stall; i += 2)
         memcpy(r->stall + i, "s\n", 2);
     r->left = r->n;
+    r->stalled_unread = -1;
     return 0;
 }
 
@@ -173,6 +216,13 @@ static int loop(struct run *r)
                 on_event(r, ev[i].data.ptr, ev[i].events);
             }
         }
+        if (r->holding && r->stalled_unread < 0) { /* before the test may restart hellod */
+            r->stalled_unread = unread_by_hellod(r);
+            printf("holding %d connections\n", r->n);
+            fflush(stdout);
+        }
+        if (r->end_asked && r->holding && !r->ending)
+            begin_end(r);
         if (r->ending && now_ns() > r->end_deadline)
             break;
     }

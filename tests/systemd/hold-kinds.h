@@ -21,14 +21,15 @@ enum phase { CONNECTING, FIRST, HELD, ENDING, FINAL, DONE, CLOSED };
 struct conn {
     int fd;
     uint8_t kind, phase, gen; /* gen: the latest greeting seen, by index */
-    bool v2, churn;
-    uint32_t owed; /* lines sent whose reply has not come */
+    bool v2, churn, blocked;  /* blocked: a STALLED one hellod stopped reading */
+    uint8_t quiet;            /* ticks a STALLED one wrote nothing */
+    uint32_t owed;            /* lines sent whose reply has not come */
     uint32_t in_len;
     const char *out; /* what is left to write */
     size_t out_len;
     bool got_error;
     uint8_t first_len, first_at; /* first_at: where HEADER's second half begins */
-    uint64_t last_reply;
+    uint64_t last_reply, stall_bytes, stall_seen;
     char first[80]; /* the PROXY header, if any, and the first line */
     char in[LINE_MAX_BYTES];
 };
@@ -44,7 +45,8 @@ struct run {
     /* what went wrong, by kind */
     uint64_t closed[KINDS], unknown[KINDS], disorder[KINDS], extra[KINDS], stale[KINDS];
     uint64_t churn_ok, churn_failed, stall_lines, churn_since;
-    char final[2048]; /* "last\n" and a line over max_message */
+    int stalled_unread; /* STALLED ones hellod had not read all of, once holding */
+    char final[2048];   /* "last\n" and a line over max_message */
     char stall[4096];
 };
 
@@ -56,5 +58,7 @@ void open_next(struct run *r);
 void on_event(struct run *r, struct conn *c, uint32_t events);
 /* Every 50 ms: the pipelining rounds, a client connecting, progress, the end. */
 void on_tick(struct run *r, uint64_t ticks);
+/* Each connection finishes what it began, then "last" and a line too long. */
+void begin_end(struct run *r);
 
 #endif
