@@ -28,6 +28,7 @@ PORT=8080 INETD_PORT=8081
 DEFAULT_GREETING='Hello from server'
 
 . "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/hold.sh"
 T0=$(date +%s.%N)
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"; jobs -p | xargs -r kill 2>/dev/null' EXIT
@@ -75,6 +76,27 @@ reload_and_wait() { # MSGID TEXT-REGEX
     c=$(mark)
     systemctl reload hellod.service || return 1
     wait_journal 10 "$c" hellod.service "$1" "$2"
+}
+
+# restart_handover LABEL COUNT-REGEX: systemctl restart hellod.service, and
+# the new hellod's journal line says it took over COUNT-REGEX connections,
+# none closed; the line's milliseconds go into took_ms.
+took_ms=()
+restart_handover() {
+    local c t out wall line
+    c=$(mark)
+    t=$EPOCHREALTIME
+    out=$(systemctl restart hellod.service 2>&1)
+    wall=$(awk -v a="$t" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", (b - a) * 1000 }')
+    expect "systemctl restart hellod.service ($1, $wall ms)" "" "$out"
+    if wait_journal 30 "$c" hellod.service "$MSGID_HANDOVER" "^took over $2 connections .*\(0 closed"; then
+        line=$(journal_after "$c" -u hellod.service MESSAGE_ID=$MSGID_HANDOVER -o cat)
+        pass "... the new hellod (PID $(main_pid)): $line"
+        took_ms+=("$(sed -n 's/.* in \([0-9]*\) ms.*/\1/p' <<<"$line")")
+    else
+        fail "... the new hellod took over $2 connections, 0 closed" \
+            "$(journal_after "$c" -u hellod.service -o cat | tail -n 8)"
+    fi
 }
 
 section "setup: $(systemctl --version | head -n 1), $("$HELLOD" --version)"
@@ -648,17 +670,7 @@ done
 expect "$opened connections open: idle, mid-message, owing $OWED replies, pipelining" $((4 * K)) "$opened"
 took_ms=()
 for round in 1 2 3; do
-    c=$(mark)
-    pid=$(main_pid)
-    out=$(systemctl restart hellod.service 2>&1)
-    expect "systemctl restart hellod.service ($round of 3)" "" "$out"
-    if wait_journal 15 "$c" hellod.service "$MSGID_HANDOVER" "took over $((4 * K)) connections"; then
-        line=$(journal_after "$c" -u hellod.service MESSAGE_ID=$MSGID_HANDOVER -o cat)
-        pass "the new hellod (PID $(main_pid), was $pid) took over $((4 * K)) connections: $line"
-        took_ms+=("$(sed -n 's/.* in \([0-9]*\) ms.*/\1/p' <<<"$line")")
-    else
-        fail "the new hellod took over $((4 * K)) connections" "$(journal_after "$c" -u hellod.service -o cat)"
-    fi
+    restart_handover "$round of 3" $((4 * K))
     status_says() { systemctl show -p StatusText --value hellod.service | grep -Eq "^took over $((4 * K)) connections in [0-9]+ ms"; }
     if poll 5 status_says; then pass "StatusText says so: $(systemctl show -p StatusText --value hellod.service)"; else
         fail "StatusText says how many were taken over" "$(systemctl show -p StatusText --value hellod.service)"; fi
@@ -693,7 +705,7 @@ done
 expect "0 of $opened connections closed across 3 restarts" 0 "$closed"
 echo "# handover: $opened connections, 3 restarts, $replies replies, $closed closed; took ${took_ms[*]} ms (SIGTERM to adoption)"
 # The figure at 1,000 connections: 900 more idle ones, one more restart.
-ulimit -n 4096
+ulimit -Sn 4096
 more=()
 for i in $(seq 1 900); do
     exec {fd}<>/dev/tcp/127.0.0.1/$PORT && more+=("$fd")
@@ -867,40 +879,16 @@ set_key idle_timeout 10min
 set_key message_timeout 10min
 set_key max_connections $((HOLD_N + 100))
 systemctl restart hellod.service
-hold_out=$WORK/hold-kinds.out
-"$(dirname "$0")/hold-kinds" -p "$PORT" -n "$HOLD_N" -s 100 -P "${greets[@]}" >"$hold_out" 2>&1 &
-holder=$!
-holding() { grep -q '^holding' "$hold_out"; }
-if poll 120 holding; then pass "hold-kinds holds $HOLD_N connections, each answered once"; else
-    fail "hold-kinds holds $HOLD_N connections" "$(tail -n 5 "$hold_out")"; fi
+hold_start "$WORK/hold-kinds.out" -p "$PORT" -n "$HOLD_N" -s 100 -P "${greets[@]}"
 took_ms=()
 for round in 1 2 3; do
     set_key greeting "${greets[round]}"
-    c=$(mark)
-    t=$EPOCHREALTIME
-    out=$(systemctl restart hellod.service 2>&1)
-    wall=$(awk -v a="$t" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", (b - a) * 1000 }')
-    expect "systemctl restart hellod.service ($round of 3, $wall ms)" "" "$out"
-    if wait_journal 30 "$c" hellod.service "$MSGID_HANDOVER" "^took over ($HOLD_N|$((HOLD_N + 1))) connections .*\(0 closed"; then
-        line=$(journal_after "$c" -u hellod.service MESSAGE_ID=$MSGID_HANDOVER -o cat)
-        pass "... the new hellod: $line"
-        took_ms+=("$(sed -n 's/.* in \([0-9]*\) ms.*/\1/p' <<<"$line")")
-    else
-        fail "... the new hellod took over $HOLD_N connections (and the one connecting), 0 closed" \
-            "$(journal_after "$c" -u hellod.service -o cat | tail -n 5)"
-    fi
+    restart_handover "$round of 3" "($HOLD_N|$((HOLD_N + 1)))" # and the one connecting
     # the clients' next replies come in the new greeting: the next restart
     # follows only once they do
-    answered_new() { tail -n 1 "$hold_out" | awk -v g=$((round + 2)) '$1 == "replies" && $(g + 1) + 0 > 0 { f = 1 } END { exit !f }'; }
-    check "... the pipelining clients are answered in \"${greets[round]}\"" poll 30 answered_new
+    check "... the pipelining clients are answered in \"${greets[round]}\"" poll 30 hold_answered "$round"
 done
-kill -USR1 "$holder"
-wait "$holder"
-st=$?
-result=$(sed -n '/^connections:/,$p' "$hold_out")
-echo "$result" | sed 's/^/# /'
-expect "hold-kinds: every reply exactly once, in order, in the greeting in force; none closed (exit status)" 0 "$st"
-expect "... no check failed" "" "$(grep '^FAIL' <<<"$result")"
+hold_finish
 echo "# 17: $HOLD_N connections of every kind, 3 restarts: took ${took_ms[*]} ms (SIGTERM to adoption)"
 cp "$WORK/conf.before-17" "$CONF"
 systemctl restart hellod.service

@@ -150,15 +150,24 @@ static int unread_by_hellod(const struct run *r)
 
 static int setup(struct run *r)
 {
+    /* A descriptor each, and a few more; above the hard limit only as root. */
     struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
+    rlim_t need = (rlim_t)r->n + 64;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < need) {
+        rl.rlim_cur = need;
+        rl.rlim_max = rl.rlim_max > need ? rl.rlim_max : need;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+            fprintf(stderr, "hold-kinds: %llu descriptors: %s\n", (unsigned long long)need,
+                    strerror(errno));
+            return -1;
+        }
     }
     r->c = calloc((size_t)r->n, sizeof *r->c);
     r->ep = epoll_create1(EPOLL_CLOEXEC);
-    if (!r->c || r->ep < 0)
+    if (!r->c || r->ep < 0) {
+        perror("hold-kinds");
         return -1;
+    }
     int kinds = r->proxy ? HEADER + 1 : HEADER;
     for (int i = 0; i < r->n; i++) {
         struct conn *c = &r->c[i];
@@ -269,7 +278,9 @@ int main(int argc, char **argv)
         r.greet[g] = argv[optind + g];
         r.greet_len[g] = strlen(r.greet[g]);
     }
-    if (setup(&r) < 0 || loop(&r) < 0) {
+    if (setup(&r) < 0)
+        return 1;
+    if (loop(&r) < 0) {
         perror("hold-kinds");
         return 1;
     }
