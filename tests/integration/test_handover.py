@@ -583,8 +583,10 @@ def the_units_job_says_stop_or_restart():
 @test(timeout=30)
 def unreadable_states_close_their_connection_and_nothing_else():
     """The store as a broken or newer hellod may leave it: each connection
-    gets the protocol's error or a plain close, hellod serves on."""
-    with Manager({"server": {"max_message": "100"}}, workers=1) as m:
+    gets the protocol's error or a plain close, hellod serves on; the metrics
+    count the closed (hellod_handover_closed_total) apart from the adopted."""
+    with Manager({"server": {"max_message": "100"}, "metrics": {"listen": "127.0.0.1:0"}},
+                 workers=1) as m:
         clients, stored = [], []
 
         def pair():
@@ -629,6 +631,8 @@ def unreadable_states_close_their_connection_and_nothing_else():
         assert re.search(r"cannot read a stored connection's state: corrupt", m.log()), m.log()
         assert re.search(r"state of a newer format", m.log()), m.log()
         assert sorted(m.removes) == ["hellod-conn", "hellod-state"], m.removes
+        s = metrics(m)
+        assert (s["hellod_handover_adopted_total"], s["hellod_handover_closed_total"]) == (2, 3), s
         # and it serves
         with connect(m.address) as c:
             c.send_lines(["x"])
@@ -697,10 +701,12 @@ def a_broken_state_in_a_carriers_blob_closes_what_cannot_be_found():
 @test(timeout=60)
 def the_metric_counts_the_connections_taken_over():
     """hellod_handover_adopted_total: the connections this hellod took over
-    at its start, summed over the workers; nothing before the first restart."""
+    at its start, summed over the workers; nothing before the first restart;
+    hellod_handover_closed_total: none closed when every state is good."""
     with Manager({"metrics": {"listen": "127.0.0.1:0"}}, workers=2) as m:
         m.start()
-        assert metrics(m)["hellod_handover_adopted_total"] == 0
+        s = metrics(m)
+        assert (s["hellod_handover_adopted_total"], s["hellod_handover_closed_total"]) == (0, 0), s
         conns = [connect(m.address) for _ in range(7)]
         for c in conns:
             c.send_lines(["x"])
@@ -708,6 +714,7 @@ def the_metric_counts_the_connections_taken_over():
         took_over(m, m.restart(), 7)
         s = metrics(m)
         assert (s["hellod_handover_adopted_total"], s["hellod_connections_open"]) == (7, 7), s
+        assert s["hellod_handover_closed_total"] == 0, s
         for c in conns[:2]:
             c.close()
         wait_for(lambda: metrics(m)["hellod_connections_open"] == 5, 5, "5 connections open")
