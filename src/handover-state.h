@@ -85,7 +85,8 @@ struct handover_state {
 
     /* Time left, in µs from when the state was written, or HANDOVER_NO_DEADLINE. */
     uint64_t idle_left;    /* until idle_timeout closes it */
-    uint64_t message_left; /* until message_timeout ends the unfinished message */
+    uint64_t message_left; /* until message_timeout ends the unfinished message, or
+                            * (PROXY WAITING) proxy_timeout closes the connection */
     uint64_t linger_left;  /* HANDOVER_LINGER: until it is closed */
 };
 

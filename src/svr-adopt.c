@@ -284,6 +284,8 @@ int adopt_stored(struct listeners *ls, struct worker **workers, unsigned n_worke
             close(socks[i].fd);
             res->closed++;
         }
+    if (res->closed > 0) /* for the metrics, which sum the workers' counters */
+        worker_adopt_closed(workers[0], res->closed);
     reply_set_done(&rs);
     free(ls->stored);
     ls->stored = NULL;

@@ -69,16 +69,18 @@ void conn_release(struct conn *c)
     conn_free(c); /* close(2) only: the store's copy keeps the connection */
 }
 
-/* µs left until since + timeout, or none. */
-static uint64_t time_left(uint64_t since, uint64_t timeout, uint64_t now)
+/* µs left until at. */
+static uint64_t until(uint64_t at, uint64_t now)
 {
-    uint64_t at = since + timeout;
-
-    if (timeout == 0)
-        return HANDOVER_NO_DEADLINE;
     if (at <= now)
         return 0;
     return at - now < HANDOVER_DEADLINE_MAX ? at - now : HANDOVER_DEADLINE_MAX;
+}
+
+/* µs left until since + timeout, or none. */
+static uint64_t time_left(uint64_t since, uint64_t timeout, uint64_t now)
+{
+    return timeout == 0 ? HANDOVER_NO_DEADLINE : until(since + timeout, now);
 }
 
 static int save_replies(const struct conn *c, struct handover_state *s)
@@ -122,6 +124,10 @@ int conn_save(const struct conn *c, struct handover_state *s, uint64_t now)
         s->proxy_state = HANDOVER_PROXY_WAITING;
         s->proxy_bytes = (const uint8_t *)c->hdr;
         s->proxy_len = c->hdr ? c->hdr_len : 0;
+        /* No message comes before the header: its slot says the header's
+         * bound, whose deadline is the node's since in ctx->proxy. */
+        if (tnode_linked(&c->partial))
+            s->message_left = until(c->partial.since, now);
     }
     if (c->state == CONN_OPEN && frame_pending(&c->framer)) {
         s->msg_len = c->framer.len;
@@ -208,6 +214,43 @@ static int restore_input(struct conn *c, const struct handover_state *s)
     return 0;
 }
 
+static void bring_forward(struct conn_ctx *ctx, uint64_t at)
+{
+    ctx->deadline = at < ctx->deadline ? at : ctx->deadline;
+}
+
+/* Each timeout goes on with the time it had left at the stop, counted from
+ * now: the restart's own time is not held against the client. The
+ * configuration in force caps it, as a reload applies it at once (an
+ * upgrade may have shortened it); none left in the state (an older
+ * writer's) starts it afresh. The PROXY header's bound is the one in force
+ * at accept, through reloads (docs/connection.md): it goes on uncapped. The
+ * clock is read here, not the loop's, which is as old as the worker. */
+static void resume_timeouts(struct conn *c, const struct handover_state *s)
+{
+    struct conn_ctx *ctx = c->ctx;
+    const struct config *cfg = ctx->cfg;
+    uint64_t now = loop_clock();
+
+    if (c->state == CONN_LINGER)
+        bring_forward(ctx,
+                      tlist_resume(&ctx->linger, &c->idle, now, NET_LINGER_USEC, s->linger_left));
+    else
+        bring_forward(ctx,
+                      tlist_resume(&ctx->idle, &c->idle, now, cfg->idle_timeout, s->idle_left));
+    if (c->state == CONN_OPEN && frame_pending(&c->framer))
+        bring_forward(ctx, tlist_resume(&ctx->partial, &c->partial, now, cfg->message_timeout,
+                                        s->message_left));
+    if (c->proxy && (s->message_left != HANDOVER_NO_DEADLINE || cfg->proxy_timeout > 0)) {
+        /* the header's own bound, in message_left (no message before it) */
+        uint64_t left = s->message_left;
+        uint64_t at = now + (left != HANDOVER_NO_DEADLINE ? left : cfg->proxy_timeout);
+
+        tlist_insert_by(&ctx->proxy, &c->partial, at);
+        bring_forward(ctx, at);
+    }
+}
+
 static void free_unopened(struct conn *c)
 {
     owed_clear(&c->owed);
@@ -250,18 +293,7 @@ int conn_restore(struct conn_ctx *ctx, int fd, const struct handover_state *s, b
     }
     ctx->n_conns++;
     stats_set(ctx->stats, connections_open, ctx->n_conns);
-    /* Each timeout starts afresh: the restart is not held against the client. */
-    if (c->state == CONN_LINGER)
-        conn_touch(ctx, &ctx->linger, &c->idle, NET_LINGER_USEC);
-    else
-        conn_touch(ctx, &ctx->idle, &c->idle, ctx->cfg->idle_timeout);
-    if (c->state == CONN_OPEN && frame_pending(&c->framer))
-        conn_touch(ctx, &ctx->partial, &c->partial, ctx->cfg->message_timeout);
-    if (c->proxy && ctx->cfg->proxy_timeout > 0) { /* the header's own bound, as at accept */
-        uint64_t at = ctx->loop->now + ctx->cfg->proxy_timeout;
-        tlist_insert_by(&ctx->proxy, &c->partial, at);
-        ctx->deadline = at < ctx->deadline ? at : ctx->deadline;
-    }
+    resume_timeouts(c, s);
     conn_watch(c, fd);
     return 0;
 }

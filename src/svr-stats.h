@@ -26,7 +26,10 @@
     X(idle_timeouts, "hellod_timeouts_total", "counter", "{kind=\"idle\"}",                        \
       "Client connections closed for a timeout, by kind.")                                         \
     X(handover_adopted, "hellod_handover_adopted_total", "counter", "",                            \
-      "Client connections taken over at start from the hellod before the restart.")
+      "Client connections taken over at start from the hellod before the restart.")                \
+    X(handover_closed, "hellod_handover_closed_total", "counter", "",                              \
+      "Client connections the hellod before the restart handed over that could not be taken "      \
+      "over (no readable state), closed at start.")
 
 #define STATS_DECLARE_ATOMIC(field, ...) _Atomic uint64_t field;
 #define STATS_DECLARE_U64(field, ...)    uint64_t field;

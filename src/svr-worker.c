@@ -420,6 +420,11 @@ int worker_adopt_state(struct worker *w, int fd, const struct handover_state *s,
     return r;
 }
 
+void worker_adopt_closed(struct worker *w, unsigned n)
+{
+    stats_add(&w->stats, handover_closed, n);
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;

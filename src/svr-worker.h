@@ -46,6 +46,9 @@ int worker_adopt(struct worker *w, int fd);
  * (svr-conn-handover.h); before the worker starts. */
 int worker_adopt_state(struct worker *w, int fd, const struct handover_state *s, bool too_long,
                        struct reply_set *rs);
+/* Counts n connections a previous hellod handed over that could not be
+ * adopted and were closed; before the worker starts. */
+void worker_adopt_closed(struct worker *w, unsigned n);
 int worker_start(struct worker *w);
 /* One wakeup of the loop and what falls due; the thread's body, and the
  * tests' way to drive a worker by hand. */

@@ -71,6 +71,21 @@ static inline void tlist_insert_by(struct tlist *l, struct tnode *n, uint64_t si
     after->next = n;
 }
 
+/* Inserts n, which is in no list, into a list whose members time out after
+ * timeout (0: never), as a member with left µs of it still to go: as if
+ * touched timeout - left before now. left >= timeout (UINT64_MAX for
+ * "unknown" included) is the whole timeout, as tlist_touch at now. Never
+ * before the clock's 0: there it gets more time, never less. Returns its
+ * deadline, or UINT64_MAX for none. */
+static inline uint64_t tlist_resume(struct tlist *l, struct tnode *n, uint64_t now,
+                                    uint64_t timeout, uint64_t left)
+{
+    uint64_t used = left < timeout ? timeout - left : 0;
+
+    tlist_insert_by(l, n, used < now ? now - used : 0);
+    return timeout ? n->since + timeout : UINT64_MAX;
+}
+
 /* The oldest member, or NULL. */
 static inline struct tnode *tlist_first(const struct tlist *l)
 {

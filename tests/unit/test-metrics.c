@@ -35,6 +35,7 @@ static const struct metrics_figures figures = {
     .busy = 7,
     .idle_timeouts = 8,
     .handover_adopted = 9,
+    .handover_closed = 10,
     .workers = 4,
 };
 
@@ -49,6 +50,7 @@ static const struct metrics_figures max_figures = {
     .busy = UINT64_MAX,
     .idle_timeouts = UINT64_MAX,
     .handover_adopted = UINT64_MAX,
+    .handover_closed = UINT64_MAX,
     .workers = UINT32_MAX,
 };
 
@@ -82,6 +84,10 @@ static const char expected[] =
     "before the restart.\n"
     "# TYPE hellod_handover_adopted_total counter\n"
     "hellod_handover_adopted_total 9\n"
+    "# HELP hellod_handover_closed_total Client connections the hellod before the restart handed "
+    "over that could not be taken over (no readable state), closed at start.\n"
+    "# TYPE hellod_handover_closed_total counter\n"
+    "hellod_handover_closed_total 10\n"
     "# HELP hellod_workers Worker threads serving clients.\n"
     "# TYPE hellod_workers gauge\n"
     "hellod_workers 4\n";
