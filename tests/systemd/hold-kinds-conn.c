@@ -100,7 +100,8 @@ static int say(struct run *r, struct conn *c, const char *s, size_t len, uint32_
 /* Lines for as long as the socket takes them: the stream is "s\ns\n..." from
  * its first byte, wherever a write ended. When the kernel takes no more, it
  * waits to be writable again; on_tick() tells when hellod has stopped
- * reading (blocked()). */
+ * reading (check_blocked()). It goes on writing whenever hellod reads
+ * again, until the end: hellod's side of it stays full. */
 static int stall(struct run *r, struct conn *c)
 {
     for (;;) {
@@ -132,7 +133,6 @@ static void check_blocked(struct run *r, struct conn *c)
     if (c->quiet < 4 || ioctl(c->fd, SIOCOUTQ, &queued) < 0 || queued == 0)
         return;
     c->blocked = true;
-    watch(r, c, 0); /* not woken until the end */
     r->first_done++;
     open_next(r);
 }
@@ -397,8 +397,7 @@ void on_event(struct run *r, struct conn *c, uint32_t events)
         return;
     }
     if (c->kind == STALLED && c->phase == HELD) {
-        if (!c->blocked)
-            stall(r, c);
+        stall(r, c);
         return;
     }
     if ((events & EPOLLOUT) && flush(r, c) < 0)

@@ -46,7 +46,9 @@ struct run {
     uint64_t closed[KINDS], unknown[KINDS], disorder[KINDS], extra[KINDS], stale[KINDS];
     uint64_t churn_ok, churn_failed, stall_lines, churn_since;
     int stalled_unread; /* STALLED ones hellod had not read all of, once holding */
-    char final[2048];   /* "last\n" and a line over max_message */
+    bool said_holding;
+    uint64_t scan_from, scan_at;
+    char final[2048]; /* "last\n" and a line over max_message */
     char stall[4096];
 };
 

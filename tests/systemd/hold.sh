@@ -12,6 +12,7 @@
 hold_start() { # OUT ARG...
     hold_out=$1
     shift
+    : >"$hold_out" # there before the poll reads it
     "$(dirname "$0")/hold-kinds" "$@" >"$hold_out" 2>&1 &
     hold_pid=$!
     hold_holding() { grep -q '^holding' "$hold_out"; }
