@@ -70,53 +70,38 @@ pid=$(main_pid)
 # is a socket established on port $PORT (/proc/net/tcp*, state 01). Prints
 # how many each epoll instance that watches any holds.
 per_worker() {
-    local pid=$1 f l ino inos n
-    local -A conn=()
-    inos=" $(awk -v p=":$(printf %04X $PORT)" '$4 == "01" && substr($2, length($2) - 4) == p { printf "%s ", $10 }' \
-        /proc/net/tcp /proc/net/tcp6)"
-    for f in /proc/"$pid"/fd/*; do
-        l=$(readlink "$f") || continue
-        ino=${l#socket:[} ino=${ino%]}
-        [[ $l == socket:* && $inos == *" $ino "* ]] && conn[${f##*/}]=1
-    done
-    for f in /proc/"$pid"/fdinfo/*; do
-        n=0
-        for l in $(awk '$1 == "tfd:" { print $2 }' "$f" 2>/dev/null); do
-            [ -n "${conn[$l]:-}" ] && n=$((n + 1))
-        done
-        [ $n -gt 0 ] && printf '%d ' $n
-    done
+    local pid=$1
+    {
+        awk -v p=":$(printf %04X $PORT)" '$4 == "01" && substr($2, length($2) - 4) == p { print "ino", $10 }' \
+            /proc/net/tcp /proc/net/tcp6
+        ls -l "/proc/$pid/fd" | awk '$NF ~ /^socket:\[/ { i = $NF; gsub(/[^0-9]/, "", i); print "fd", $(NF - 2), i }'
+        awk '$1 == "tfd:" { n = split(FILENAME, p, "/"); print "tfd", p[n], $2 }' "/proc/$pid"/fdinfo/* 2>/dev/null
+    } | awk '$1 == "ino" { est[$2] = 1 } $1 == "fd" && ($3 in est) { conn[$2] = 1 }
+             $1 == "tfd" && ($3 in conn) { n[$2]++ } END { for (e in n) printf "%d ", n[e] }'
 }
-# holder I: one connection, in the background: the greeting before
-# ($WORK/before-I), then, once $WORK/go exists, the greeting after.
-holder() {
-    local i=$1 fd r=''
-    exec {fd}<>/dev/tcp/127.0.0.1/$PORT || { echo noconnect >"$WORK/before-$i"; return; }
-    printf 'before %d\n' "$i" >&"$fd"
-    IFS= read -r -t 10 r <&"$fd"
-    echo "$r" >"$WORK/before-$i"
-    # no sleep(1): hundreds of them forking would starve hellod
-    until [ -e "$WORK/go" ]; do IFS= read -r -t 0.02 -u "$fd" r; done
-    r=''
-    printf 'after %d\n' "$i" >&"$fd"
-    IFS= read -r -t 10 r <&"$fd"
-    echo "$r" >"$WORK/after-$i"
-}
-all_in() { [ "$(ls "$WORK" | grep -c "^$1-")" -ge "$2" ]; }
-# A worker blocked in epoll_wait() takes the next client, the same one as
-# long as it is idle (EPOLLEXCLUSIVE): clients that come at once reach the
-# others. Bursts of 32 at once until every worker has some.
+# A worker blocked in epoll_wait() takes the next client (EPOLLEXCLUSIVE),
+# the same one as long as it is idle; one busy answering is passed over.
+# So clients come 32 at a time, each sending at once and read only after
+# the last has connected, until every worker holds some (within 2,000).
+ulimit -n 4096
 exec {keep}<>/dev/tcp/127.0.0.1/$PORT # held across the reloads of step 3
-holders=0 spread=''
-for burst in 1 2 3 4 5 6; do
-    for i in $(seq $((holders + 1)) $((holders + 32))); do holder "$i" & done
-    holders=$((holders + 32))
-    poll 20 all_in before $holders
+held=() old=0 spread=''
+while [ ${#held[@]} -lt 2000 ]; do
+    batch=()
+    for i in $(seq 1 32); do
+        exec {fd}<>/dev/tcp/127.0.0.1/$PORT && batch+=("$fd") || break 2
+        printf 'before\n' >&"$fd"
+    done
+    for fd in "${batch[@]}"; do
+        r=''
+        IFS= read -r -t 10 r <&"$fd"
+        [ "$r" = "Hello from server" ] && old=$((old + 1))
+    done
+    held+=("${batch[@]}")
     spread=$(per_worker "$pid")
     [ "$(wc -w <<<"$spread")" -ge $WORKERS ] && break
 done
-old=$(cat "$WORK"/before-* | grep -c -x -F "Hello from server")
-expect "$holders connections held open, each answered with the old greeting" $holders "$old"
+expect "${#held[@]} connections held open, each answered with the old greeting" "${#held[@]}" "$old"
 expect "... and held by every worker (connections per worker: ${spread% })" $WORKERS "$(wc -w <<<"$spread")"
 new="Hello under notify-reload $$"
 set_key greeting "$new"
@@ -127,15 +112,18 @@ rc=$? took=$(elapsed "$t")
 expect "systemctl reload hellod exits 0 (took ${took}s)" 0 "$rc${out:+: $out}"
 # No wait: systemd ends the reload job at hellod's READY=1, which follows
 # every worker's acknowledgement of the new configuration.
-touch "$WORK/go"
+for fd in "${held[@]}"; do printf 'after\n' >&"$fd"; done
 for i in $(seq 1 $WORKERS); do cli >"$WORK/new-$i" & done
-poll 20 all_in after $holders
-got=$(cat "$WORK"/after-* | grep -c -x -F "$new")
-expect "right after it returned, the $holders held connections get the new greeting" $holders "$got"
-poll 20 all_in new $WORKERS
+got=0
+for fd in "${held[@]}"; do
+    r=''
+    IFS= read -r -t 10 r <&"$fd"
+    [ "$r" = "$new" ] && got=$((got + 1))
+done
+expect "right after it returned, the ${#held[@]} held connections get the new greeting" "${#held[@]}" "$got"
+wait
 newcli=$(cat "$WORK"/new-* | sort | uniq -c | awk '{ $1 = $1; print }')
 expect "... and $WORKERS new clients at once" "$WORKERS $new" "$newcli"
-wait
 expect "the same hellod, active running" "$pid active running" \
     "$(main_pid) $(state hellod.service) $(sub)"
 # reloads_logged MARK: how many reloads hellod logged, and systemd's last word.
@@ -183,7 +171,7 @@ expect "... also on a connection held across both reloads" "$new" "$r"
 set_key max_message 1024
 out=$(systemctl reload hellod.service 2>&1)
 expect "the mended file: systemctl reload exits 0" 0 "$?${out:+: $out}"
-exec {keep}>&-
+for fd in "${held[@]}" "$keep"; do exec {fd}>&-; done
 
 # ---------------------------------------------------------------------------
 section "4. Type=notify-reload with the shipped ExecReload= kept: two reloads, and a broken file fails"
