@@ -14,7 +14,6 @@ set -u
 HELLOD=${HELLOD:-/usr/local/sbin/hellod}
 HELLO_CLI=${HELLO_CLI:-/usr/local/bin/hello-cli}
 CONF=${HELLOD_CONF:-/usr/local/etc/hellod.conf}
-MSGID_RELOADED=9e684be7890c4bd1af3849f9d00746f0
 MSGID_RELOAD_FAILED=53bd9cf9f6454e0f914cecbfdbcee0b4
 PORT=8080
 WORKERS=4
@@ -31,7 +30,7 @@ journal_after() {
     shift
     journalctl -q --no-pager --since="$since" "$@"
 }
-cli() { "$HELLO_CLI" -t 10s "$@" 2>&1; }
+cli() { "$HELLO_CLI" -t 10s 2>&1; }
 set_key() { sed -i -E "s|^;?$1 = .*|$1 = $2|" "$CONF"; }
 key_line() { grep -n -E "^$1 = " "$CONF" | cut -d: -f1; }
 sub() { systemctl show -p SubState --value hellod.service; }
@@ -89,7 +88,8 @@ held=() old=0 spread=''
 while [ ${#held[@]} -lt 2000 ]; do
     batch=()
     for i in $(seq 1 32); do
-        exec {fd}<>/dev/tcp/127.0.0.1/$PORT && batch+=("$fd") || break 2
+        exec {fd}<>/dev/tcp/127.0.0.1/$PORT || break 2
+        batch+=("$fd")
         printf 'before\n' >&"$fd"
     done
     for fd in "${batch[@]}"; do
@@ -233,8 +233,7 @@ r=''
 IFS= read -r -t 10 r <&"$fd"
 c=$(mark)
 systemctl restart hellod.service
-r2=''
-IFS= read -r -t 10 r2 <&"$fd"
+IFS= read -r -t 10 _ <&"$fd" # EOF: status 1 (a timeout would be above 128)
 rc=$?
 exec {fd}>&-
 expect "... then a restart answers and closes the connections (no handover)" "$new, twice 0 1" \
