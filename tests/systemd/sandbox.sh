@@ -32,6 +32,22 @@ RECIPE=1 # bump when the customisation below changes: it is part of the cache ke
 CACHE=${HELLOD_E2E_CACHE:-/var/cache/hellod-e2e}
 KEY=$(printf '%s %s %s' "$RECIPE" "$SUITE" "$PACKAGES" | sha256sum | cut -c1-10)
 ROOTFS=$CACHE/rootfs-$SUITE-$KEY
+# HELLOD_E2E_SYSTEMD=backports: the same root file system with systemd from
+# $SUITE-backports (254 in Debian 12's), to test the units under the systemd
+# to come; cached apart. BACKPORTED: what is upgraded from there (what a
+# minbase with systemd has of systemd's source package).
+BACKPORTED='systemd systemd-sysv libsystemd0 libsystemd-shared libudev1'
+case ${HELLOD_E2E_SYSTEMD:-} in
+'') ;;
+backports)
+    KEY=$(printf '%s %s' "$KEY" "$BACKPORTED" | sha256sum | cut -c1-10)
+    ROOTFS=$CACHE/rootfs-$SUITE-backports-$KEY
+    ;;
+*)
+    echo "sandbox: error: HELLOD_E2E_SYSTEMD=${HELLOD_E2E_SYSTEMD}: only 'backports' or nothing" >&2
+    exit 125
+    ;;
+esac
 WORKROOT=/var/tmp
 BUILD_TIMEOUT=400   # debootstrap: about a minute on a good mirror
 BOOT_TIMEOUT=60     # until systemctl is-system-running answers: about a second
@@ -217,11 +233,35 @@ build_rootfs() {
         rm -rf "$ROOTFS.new"
         die "debootstrap failed or took over ${BUILD_TIMEOUT}s (log: $log)"
     fi
+    if [ -n "${HELLOD_E2E_SYSTEMD:-}" ]; then
+        say "upgrading $BACKPORTED from $SUITE-backports"
+        if ! timeout "$BUILD_TIMEOUT" unshare --mount --propagation private -- bash "$SELF" \
+            __backports "$ROOTFS.new" "$mirror" >>"$log" 2>&1; then
+            tail -n 30 "$log" >&2
+            rm -rf "$ROOTFS.new"
+            die "the upgrade from $SUITE-backports failed (log: $log)"
+        fi
+    fi
     customise "$ROOTFS.new"
     touch "$ROOTFS.new/.complete"
     mv "$ROOTFS.new" "$ROOTFS"
     exec 8>&-
     say "root file system ready in $(since "$t0") ($(du -sh "$ROOTFS" | cut -f1))"
+}
+
+# In a private mount namespace: apt in the new tree (with its own /proc)
+# takes $BACKPORTED from $SUITE-backports; what else they need comes along.
+backports() {
+    local r=$1 mirror=$2
+    echo "deb $mirror $SUITE-backports main" >"$r/etc/apt/sources.list.d/backports.list"
+    mount -t proc proc "$r/proc" || return 1
+    chroot "$r" env DEBIAN_FRONTEND=noninteractive apt-get -q update || return 1
+    # shellcheck disable=SC2086 # a list of packages
+    chroot "$r" env DEBIAN_FRONTEND=noninteractive apt-get -q -y --no-install-recommends \
+        -t "$SUITE-backports" install $BACKPORTED || return 1
+    chroot "$r" dpkg-query -W $BACKPORTED
+    chroot "$r" apt-get clean # its package caches: a third of the tree
+    rm -f "$r/etc/apt/sources.list.d/backports.list"
 }
 
 # --- one run --------------------------------------------------------------------
@@ -464,6 +504,7 @@ run() {
 case ${1:-} in
 preflight) preflight ;;
 __probe_cgroups) probe_cgroups ;;
+__backports) shift && backports "$@" ;;
 rootfs) preflight && build_rootfs ;;
 run) shift && run "$@" ;;
 __run) shift && run_inner "$@" ;;
