@@ -16,8 +16,9 @@
  *             proxy_timeout = 0: only idle_timeout, which must outlast the run);
  *   stalled   one exchange, then lines until hellod stops reading them (it
  *             owes more replies than it holds for a connection: the client's
- *             bytes wait in the kernel), and reads nothing until the end;
- *             "holding" waits for that, and the end checks it in /proc/net.
+ *             bytes wait in the kernel), and more whenever hellod reads
+ *             again; reads nothing until the end. "holding" waits until
+ *             hellod's side of each has bytes unread (in /proc/net/tcp).
  * With -P every connection begins with a PROXY header, v1 and v2 in turn (as
  * hellod's proxy_protocol = any, with proxy_from the loopback, needs). Each
  * tick one more client connects, is answered and closes: the connection
@@ -38,17 +39,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
 static const char *const kind_name[KINDS] = {"idle", "mid-message", "pipelining",
                                              "mid-PROXY-header", "not reading"};
+
 /* One line per check, as the tests print them; returns how many failed. */
 static int report(const struct run *r)
 {

@@ -58,7 +58,8 @@ void prepare(struct run *r, struct conn *c, unsigned i, bool v2);
 /* Opens connections until OPEN_AT_ONCE are under way or all are. */
 void open_next(struct run *r);
 void on_event(struct run *r, struct conn *c, uint32_t events);
-/* Every 50 ms: the pipelining rounds, a client connecting, progress, the end. */
+/* Every 50 ms: the pipelining rounds, the check of the ones not reading, a
+ * client connecting, and each second a progress line. */
 void on_tick(struct run *r, uint64_t ticks);
 /* Each connection finishes what it began, then "last" and a line too long. */
 void begin_end(struct run *r);
