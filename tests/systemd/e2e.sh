@@ -508,11 +508,13 @@ systemctl stop hellod-metrics.socket
 
 # ---------------------------------------------------------------------------
 section "11. systemctl restart hellod.socket ten times in a row: the socket stays active"
-out=''
+out='' c=$(mark)
 for i in $(seq 1 10); do
     out+=$(systemctl restart hellod.socket 2>&1)
 done
-expect "ten restarts in a row all succeed" "" "$out"
+if [ -z "$out" ]; then pass "ten restarts in a row all succeed"; else
+    fail "ten restarts in a row all succeed" "$out
+$(journal_after "$c" -o short-monotonic --no-hostname | tail -n 40)"; fi
 expect "hellod.socket is active" active "$(state hellod.socket)"
 expect "a client is answered" "$new" "$(cli)"
 
