@@ -43,19 +43,29 @@ void handover_init(struct handover *h)
     char *end;
     long n;
 
-    *h = (struct handover){.carrier = {-1, -1}};
-    if (!getenv("NOTIFY_SOCKET") || !store)
+    *h = (struct handover){.carrier = {-1, -1}, .fdstore = -1};
+    h->managed = getenv("NOTIFY_SOCKET") != NULL;
+    if (!store)
         return;
     errno = 0;
     n = strtol(store, &end, 10);
-    if (errno || *end || end == store || n <= 1)
+    if (errno || *end || end == store || n < 0)
+        return;
+    h->fdstore = n;
+    handover_set_store(h, n);
+}
+
+void handover_set_store(struct handover *h, long n)
+{
+    h->enabled = false;
+    if (!h->managed || n <= 1)
         return;
     h->enabled = true;
     h->slots = n - 1; /* one for the stop's time (HANDOVER_NAME_META) */
     /* Every connection in one stored descriptor: systemd 252 compares each
      * descriptor it stores with every one it holds (kcmp), which made a
      * handover of 2,000 connections (4,000 descriptors) take 3 s. */
-    if (carrier_open(h->carrier) == 0)
+    if (h->carrier[0] >= 0 || carrier_open(h->carrier) == 0)
         h->slots = n - 2;
 }
 

@@ -17,7 +17,9 @@
 
 /* Shared by the workers of one server: set up by it, read by all. */
 struct handover {
-    bool enabled;             /* $NOTIFY_SOCKET and $FDSTORE > 0 */
+    bool enabled;             /* $NOTIFY_SOCKET and a store of 2 or more */
+    bool managed;             /* $NOTIFY_SOCKET: a service manager to store in */
+    long fdstore;             /* $FDSTORE; -1: unset or not a number */
     _Atomic long slots;       /* store slots left: a connection takes two */
     _Atomic unsigned given;   /* connections handed over */
     _Atomic unsigned carried; /* of them, in the carrier's queue (svr-carrier.h) */
@@ -28,6 +30,11 @@ struct handover {
 /* Reads $NOTIFY_SOCKET and $FDSTORE (the store's size, FileDescriptorStoreMax=;
  * systemd 254 and later set it, hellod.service sets it for older ones). */
 void handover_init(struct handover *h);
+
+/* Sizes the handover for a store of n descriptors (at a stop, the one
+ * systemd has: svr-storesize.h): the carrier and the stop's time take two,
+ * so under 2 nothing is handed over. Opens the carrier if need be. */
+void handover_set_store(struct handover *h, long n);
 
 /* At a stop, in a worker: hands over ctx's connections while the store has
  * room; those left stay in ctx, for the usual stop. Returns how many went. */

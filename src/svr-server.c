@@ -30,6 +30,7 @@
 #include "svr-idle.h"
 #include "svr-metrics.h"
 #include "svr-stopkind.h"
+#include "svr-storesize.h"
 #include "svr-msgid.h"
 #include "svr-reload.h"
 #include "svr-status.h"
@@ -109,6 +110,7 @@ static void decide_handover(struct server *srv)
     char what[256];
     enum stop_kind kind;
 
+    store_size_at_stop(&srv->handover, &srv->log); /* the size systemd has, not $FDSTORE's */
     if (!srv->handover.enabled)
         return;
     kind = stop_kind_query(what, sizeof what);

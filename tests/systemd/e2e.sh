@@ -863,6 +863,61 @@ expect "that hellod took nothing over (systemd emptied the store)" "" \
 set_key messages yes
 
 # ---------------------------------------------------------------------------
+section "16b. a drop-in of FileDescriptorStoreMax=0 alone: a restart is a stop; then the handover again"
+# The unit's Environment=FDSTORE=20002 stays: hellod must count with the size
+# ExecStop= finds, or it hands its clients to a store that refuses them all.
+DROPIN=/run/systemd/system/hellod.service.d/e2e-fdstore.conf
+mkdir -p "${DROPIN%/*}"
+printf '[Service]\nFileDescriptorStoreMax=0\n' >"$DROPIN"
+systemctl daemon-reload
+expect "the drop-in is in force: FileDescriptorStoreMax=0" 0 \
+    "$(systemctl show -p FileDescriptorStoreMax --value hellod.service)"
+open_owing() { # 4 answered once, then a line each; 1 owing 2000; in conns[]
+    conns=()
+    for i in $(seq 1 5); do
+        exec {fd}<>/dev/tcp/127.0.0.1/$PORT && conns+=("$fd")
+        printf 'first\n' >&"$fd"
+        read_n "$fd" 1 >/dev/null # accepted by this hellod, not in the backlog
+    done
+    for fd in "${conns[@]:0:4}"; do printf 'owed\n' >&"$fd"; done
+    printf 'x\n%.0s' $(seq 1 2000) >&"${conns[4]}"
+}
+open_owing
+c=$(mark)
+expect "systemctl restart hellod.service" "" "$(systemctl restart hellod.service 2>&1)"
+answered=0 eof=0
+for fd in "${conns[@]}"; do
+    owe=1 # not n: tap.sh counts the steps in it
+    [ "$fd" = "${conns[4]}" ] && owe=2000
+    [ "$(read_n "$fd" $owe)" = $owe ] && answered=$((answered + 1))
+    r=''
+    IFS= read -r -t 10 r <&"$fd" || [ -n "$r" ] || eof=$((eof + 1))
+    exec {fd}>&-
+done
+expect "5 clients: every owed reply (4 x 1, 1 x 2000), then a close" "5 5" "$answered $eof"
+out=$(journal_after "$c" -u hellod.service -o cat)
+expect_match "hellod said there is no store: $(grep -m1 'FileDescriptorStoreMax=0, not' <<<"$out")" \
+    'FileDescriptorStoreMax=0, not .FDSTORE=20002: no descriptor store: answering the clients, then closing' "$out"
+expect "... and handed nothing over, and the next took nothing over" "" \
+    "$(grep -E 'handed [0-9]+ connections over|took over' <<<"$out")"
+expect "the new hellod answers" "$new" "$(cli)"
+rm -f "$DROPIN"
+systemctl daemon-reload
+expect "the drop-in removed: FileDescriptorStoreMax=20002" 20002 \
+    "$(systemctl show -p FileDescriptorStoreMax --value hellod.service)"
+open_owing
+restart_handover "the drop-in removed" 5
+answered=0
+for fd in "${conns[@]}"; do
+    owe=1
+    [ "$fd" = "${conns[4]}" ] && owe=2000
+    printf 'again\n' >&"$fd"
+    [ "$(read_n "$fd" $((owe + 1)))" = $((owe + 1)) ] && answered=$((answered + 1))
+    exec {fd}>&-
+done
+expect "... the 5 clients get what they were owed and are answered after it" 5 "$answered"
+
+# ---------------------------------------------------------------------------
 section "17. 10,000 connections of every kind across three restarts (hold-kinds)"
 # Issue 14's target: idle, in the middle of a message, in the middle of a
 # PROXY header, after a PROXY v1 or v2 header (every one of them sends one),

@@ -215,14 +215,15 @@ fdstore_env() { tr '\0' '\n' <"/proc/$(main_pid)/environ" | grep '^FDSTORE=' | t
 max=$(systemctl show -p FileDescriptorStoreMax --value hellod.service)
 expect "the shipped unit: hellod's environment has FDSTORE=FileDescriptorStoreMax ($max), once" \
     "FDSTORE=$max " "$(fdstore_env)"
-# What hellod(8) tells an administrator: FileDescriptorStoreMax= alone does
-# not reach hellod, whose unit sets FDSTORE= for systemd 252.
+# FileDescriptorStoreMax= alone does not reach hellod's environment, whose
+# unit sets FDSTORE= for systemd 252; hellod counts with the size ExecStop=
+# finds at the stop instead (e2e.sh, 16b).
 printf '[Service]\nFileDescriptorStoreMax=0\n' >"$DROPIN"
 systemctl daemon-reload
 systemctl restart hellod.service
 expect "a drop-in of FileDescriptorStoreMax=0 alone: hellod still has the unit's FDSTORE=20002" \
     "FDSTORE=20002 " "$(fdstore_env)"
-# And the way it says to turn the handover off: both.
+# Both set to 0: no handover either, and nothing to correct at the stop.
 printf '[Service]\nFileDescriptorStoreMax=0\nEnvironment=FDSTORE=0\n' >"$DROPIN"
 systemctl daemon-reload
 systemctl restart hellod.service

@@ -362,6 +362,30 @@ static void test_the_store_limit_holds_in_the_old_layout(void **state)
     assert_int_equal(left, 2);
 }
 
+/* $FDSTORE says 1000, but the store systemd has at the stop (what
+ * ExecStop= found: svr-storesize.h) is 7: room for 3, counted from 7. */
+static void test_the_store_at_the_stop_wins_over_fdstore(void **state)
+{
+    struct fixture *f = *state;
+    struct handover h;
+    unsigned sizes[8];
+
+    fail_socketpair = true;
+    setenv("FDSTORE", "1000", 1);
+    handover_init(&h);
+    handover_set_store(&h, 7);
+    open_conns(f, 5);
+    assert_int_equal(handover_give(&h, &f->ctx, &f->log, loop_clock()), 3);
+    assert_int_equal(f->ctx.n_conns, 2);
+    assert_int_equal(read_store(f, sizes, 8), 2);
+    assert_int_equal(sizes[0], 3);
+    assert_int_equal(sizes[1], 3);
+    each_once(f, 0, 3);
+    handover_set_store(&h, 0); /* none: nothing goes */
+    assert_int_equal(handover_give(&h, &f->ctx, &f->log, loop_clock()), 0);
+    assert_int_equal(f->ctx.n_conns, 2);
+}
+
 /* The carrier's queue fills after one batch: that batch stays in it, and
  * the rest go to the store in the old layout; none is lost or doubled. */
 static void test_a_full_carrier_sends_the_rest_to_the_store(void **state)
@@ -394,6 +418,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_without_a_carrier_each_goes_in_the_old_layout, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_the_store_limit_holds_in_the_old_layout, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_the_store_at_the_stop_wins_over_fdstore, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_a_full_carrier_sends_the_rest_to_the_store, setup,
                                         teardown),
