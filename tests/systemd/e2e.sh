@@ -33,18 +33,6 @@ T0=$(date +%s.%N)
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"; jobs -p | xargs -r kill 2>/dev/null' EXIT
 
-elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
-
-# The journal: a mark is "now"; later searches read only what journald got
-# after it. (Not a cursor: on systemd 252, --after-cursor with matches skips
-# the first match when the cursor's own entry does not match.)
-mark() { echo "@$EPOCHREALTIME"; }
-# journal_after MARK [journalctl ARGS...]
-journal_after() {
-    local since=$1
-    shift
-    journalctl -q --no-pager --since="$since" "$@"
-}
 # journal_has MARK UNIT MESSAGE_ID TEXT-REGEX: the unit logged it with that id.
 journal_has() {
     journal_after "$1" -u "$2" MESSAGE_ID="$3" -o cat | grep -Eq -- "$4"

@@ -23,13 +23,6 @@ DROPIN=/run/systemd/system/hellod.service.d/50-notify-reload.conf
 T0=$(date +%s.%N)
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"; jobs -p | xargs -r kill 2>/dev/null' EXIT
-elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
-mark() { echo "@$EPOCHREALTIME"; }
-journal_after() {
-    local since=$1
-    shift
-    journalctl -q --no-pager --since="$since" "$@"
-}
 cli() { "$HELLO_CLI" -t 10s 2>&1; }
 set_key() { sed -i -E "s|^;?$1 = .*|$1 = $2|" "$CONF"; }
 key_line() { grep -n -E "^$1 = " "$CONF" | cut -d: -f1; }

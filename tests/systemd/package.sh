@@ -98,7 +98,7 @@ socket_since=$(systemctl show -p ActiveEnterTimestampMonotonic --value hellod.so
 # The running hellod still answers in the default greeting; the upgrade's
 # restart puts the edited one in force.
 hold_start "$WORK/hold.out" -p "$PORT" -n "$HOLD_N" -s 100 -P "$DEFAULT_GREETING" "$NEW_GREETING"
-c="@$EPOCHREALTIME"
+c=$(mark)
 if apt_install "$WORK/$(basename "$DEB2")"; then pass "apt-get install ./$(basename "$DEB2") (an upgrade)"; else
     fail "apt-get install ./$(basename "$DEB2") (an upgrade)" "see above"; fi
 took() {

@@ -1,5 +1,6 @@
-# tap.sh - what the container tests (e2e.sh, package.sh) share: TAP lines,
-# the closing count, polls with a deadline, and a unit's state. Sourced from
+# tap.sh - what the container tests (e2e.sh, package.sh, notify-reload.sh)
+# share: TAP lines, the closing count, polls with a deadline, a unit's state,
+# and the journal since a mark. Sourced from
 # the directory the test script is in.
 
 passed=0 failed=0 n=0 todos=0 todos_passing=0
@@ -59,3 +60,15 @@ state() { systemctl show -p ActiveState --value "$1"; }
 is_active() { [ "$(state "$1")" = active ]; }
 is_state() { [ "$(state "$1")" = "$2" ]; }
 main_pid() { systemctl show -p MainPID --value hellod.service; }
+elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# The journal: a mark is "now"; later searches read only what journald got
+# after it. (Not a cursor: on systemd 252, --after-cursor with matches skips
+# the first match when the cursor's own entry does not match.)
+mark() { echo "@$EPOCHREALTIME"; }
+# journal_after MARK [journalctl ARGS...]
+journal_after() {
+    local since=$1
+    shift
+    journalctl -q --no-pager --since="$since" "$@"
+}

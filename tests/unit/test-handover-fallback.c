@@ -305,6 +305,29 @@ static void each_once(const struct fixture *f, unsigned from, unsigned to)
                      f->seen[i] % 100, f->seen[i] / 100);
 }
 
+/* A handover whose socket pair cannot be made, under this $FDSTORE. */
+static void init_without_carrier(struct handover *h, const char *fdstore)
+{
+    fail_socketpair = true;
+    setenv("FDSTORE", fdstore, 1);
+    handover_init(h);
+}
+
+/* The handover gives `given` of the open connections, in one batch of the
+ * old layout (their states, then their sockets), and `stay` stay open. */
+static void gives_one_old_batch(struct fixture *f, struct handover *h, unsigned given,
+                                unsigned stay)
+{
+    unsigned sizes[8];
+
+    assert_int_equal(handover_give(h, &f->ctx, &f->log, loop_clock()), given);
+    assert_int_equal(f->ctx.n_conns, stay);
+    assert_int_equal(read_store(f, sizes, 8), 2);
+    assert_int_equal(sizes[0], given);
+    assert_int_equal(sizes[1], given);
+    each_once(f, 0, given); /* the first ones listed, in order of their last progress */
+}
+
 /* --- the tests ------------------------------------------------------------ */
 
 /* No socket pair: every connection in the layout of a descriptor each, in
@@ -315,9 +338,7 @@ static void test_without_a_carrier_each_goes_in_the_old_layout(void **state)
     struct handover h;
     unsigned sizes[8];
 
-    fail_socketpair = true;
-    setenv("FDSTORE", "1000", 1);
-    handover_init(&h);
+    init_without_carrier(&h, "1000");
     assert_true(h.enabled);
     assert_int_equal(h.carrier[0], -1);
     open_conns(f, 260);
@@ -340,19 +361,12 @@ static void test_the_store_limit_holds_in_the_old_layout(void **state)
 {
     struct fixture *f = *state;
     struct handover h;
-    unsigned sizes[8], left = 0;
+    unsigned left = 0;
     char byte;
 
-    fail_socketpair = true;
-    setenv("FDSTORE", "13", 1);
-    handover_init(&h);
+    init_without_carrier(&h, "13");
     open_conns(f, 8);
-    assert_int_equal(handover_give(&h, &f->ctx, &f->log, loop_clock()), 6);
-    assert_int_equal(f->ctx.n_conns, 2);
-    assert_int_equal(read_store(f, sizes, 8), 2);
-    assert_int_equal(sizes[0], 6);
-    assert_int_equal(sizes[1], 6);
-    each_once(f, 0, 6); /* the first ones listed, in order of their last progress */
+    gives_one_old_batch(f, &h, 6, 2);
     for (unsigned i = 6; i < 8; i++) {
         assert_int_equal(f->seen[i], 0);
         /* still served here: nothing said, not closed */
@@ -368,19 +382,11 @@ static void test_the_store_at_the_stop_wins_over_fdstore(void **state)
 {
     struct fixture *f = *state;
     struct handover h;
-    unsigned sizes[8];
 
-    fail_socketpair = true;
-    setenv("FDSTORE", "1000", 1);
-    handover_init(&h);
+    init_without_carrier(&h, "1000");
     handover_set_store(&h, 7);
     open_conns(f, 5);
-    assert_int_equal(handover_give(&h, &f->ctx, &f->log, loop_clock()), 3);
-    assert_int_equal(f->ctx.n_conns, 2);
-    assert_int_equal(read_store(f, sizes, 8), 2);
-    assert_int_equal(sizes[0], 3);
-    assert_int_equal(sizes[1], 3);
-    each_once(f, 0, 3);
+    gives_one_old_batch(f, &h, 3, 2);
     handover_set_store(&h, 0); /* none: nothing goes */
     assert_int_equal(handover_give(&h, &f->ctx, &f->log, loop_clock()), 0);
     assert_int_equal(f->ctx.n_conns, 2);
