@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "handover-state.h"
+#include "parse.h"
 #include "svr-carrier.h"
 #include "svr-conn-handover.h"
 
@@ -40,19 +42,14 @@
 void handover_init(struct handover *h)
 {
     const char *store = getenv("FDSTORE");
-    char *end;
-    long n;
+    uint64_t n;
 
     *h = (struct handover){.carrier = {-1, -1}, .fdstore = -1};
     h->managed = getenv("NOTIFY_SOCKET") != NULL;
-    if (!store)
+    if (!store || parse_uint(store, 0, INT_MAX, &n) < 0)
         return;
-    errno = 0;
-    n = strtol(store, &end, 10);
-    if (errno || *end || end == store || n < 0)
-        return;
-    h->fdstore = n;
-    handover_set_store(h, n);
+    h->fdstore = (long)n;
+    handover_set_store(h, (long)n);
 }
 
 void handover_set_store(struct handover *h, long n)

@@ -10,9 +10,12 @@
 
 #include "svr-storesize.h"
 
+#include "parse.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,22 +25,21 @@
 
 int store_size_parse(const char *text, size_t len, long *n)
 {
-    size_t k = sizeof KEY - 1, i;
-    long v = 0;
+    size_t k = sizeof KEY - 1;
+    char value[64];
+    uint64_t v;
+    int r;
 
     if (len > 0 && text[len - 1] == '\n')
         len--;
-    if (len <= k || memcmp(text, KEY, k) != 0)
+    if (len <= k || len - k >= sizeof value || memcmp(text, KEY, k) != 0 || memchr(text, '\0', len))
         return -EINVAL;
-    for (i = k; i < len; i++) {
-        if (text[i] < '0' || text[i] > '9')
-            return -EINVAL;
-        v = v * 10 + (text[i] - '0');
-        if (v > STORE_SIZE_MAX)
-            return -ERANGE;
-    }
-    *n = v;
-    return 0;
+    memcpy(value, text + k, len - k);
+    value[len - k] = '\0';
+    r = parse_uint(value, 0, STORE_SIZE_MAX, &v);
+    if (r == 0)
+        *n = (long)v;
+    return r;
 }
 
 int store_size_read(long *n)
