@@ -645,6 +645,27 @@ read_n() { # FD N: N replies, each the greeting; prints how many were
     done
     echo "$got"
 }
+# open_answered N LINE: N connections, each sends LINE and gets its reply
+# (so this hellod has accepted it, none waits in the backlog); in conns[].
+open_answered() {
+    local i fd
+    conns=()
+    for ((i = 0; i < $1; i++)); do
+        exec {fd}<>/dev/tcp/127.0.0.1/$PORT && conns+=("$fd")
+        printf '%s
+' "$2" >&"$fd"
+        read_n "$fd" 1 >/dev/null
+    done
+}
+# sees_close FD: the connection on FD ends within 10 s, with no line more
+# before it (a read that times out is no close); FD is closed.
+sees_close() {
+    local fd=$1 r='' st
+    IFS= read -r -t 10 r <&"$fd"
+    st=$?
+    exec {fd}>&-
+    [ "$st" = 1 ] && [ -z "$r" ]
+}
 for i in $(seq 1 $K); do
     exec {fd}<>/dev/tcp/127.0.0.1/$PORT && idle+=("$fd") && opened=$((opened + 1))
     printf 'idle %d\n' "$i" >&"$fd"
@@ -783,28 +804,17 @@ systemctl stop hellod.service
 answered=0 eof=0
 for fd in "${conns[@]}"; do
     [ "$(read_n "$fd" 1)" = 1 ] && answered=$((answered + 1))
-    r=''
-    IFS= read -r -t 10 r <&"$fd" || [ -n "$r" ] || eof=$((eof + 1))
-    exec {fd}>&-
+    sees_close "$fd" && eof=$((eof + 1))
 done
 expect "systemctl stop: 10 owed replies answered, then 10 closes" "10 10" "$answered $eof"
 expect_match "hellod said it is a stop, not a restart" 'a stop \(a stop job\)' \
     "$(journal_after "$c" -u hellod.service -o cat)"
 expect "after the stop, the next client starts hellod and is answered" "$new" "$(cli)"
-conns=()
-for i in $(seq 1 10); do
-    exec {fd}<>/dev/tcp/127.0.0.1/$PORT && conns+=("$fd")
-    printf 'crash\n' >&"$fd"
-    read_n "$fd" 1 >/dev/null
-done
+open_answered 10 crash
 pid=$(main_pid)
 kill -SEGV "$pid"
 eof=0
-for fd in "${conns[@]}"; do
-    r=''
-    IFS= read -r -t 10 r <&"$fd" || [ -n "$r" ] || eof=$((eof + 1))
-    exec {fd}>&-
-done
+for fd in "${conns[@]}"; do sees_close "$fd" && eof=$((eof + 1)); done
 expect "kill -SEGV: the 10 clients of the crashed hellod see a close" 10 "$eof"
 new_pid() { p=$(main_pid) && [ "$p" != 0 ] && [ "$p" != "$pid" ] && is_state hellod.service active; }
 poll 10 new_pid || cli >/dev/null
@@ -814,12 +824,7 @@ expect "after the crash, the next start serves" "$new" "$(cli)"
 # its connections over; no restart follows (a clean exit), so systemd empties
 # the store: the clients see a close, and one that stopped reading loses the
 # replies it was owed (hellod(8), RESTART AND UPGRADE).
-conns=()
-for i in $(seq 1 5); do
-    exec {fd}<>/dev/tcp/127.0.0.1/$PORT && conns+=("$fd")
-    printf 'by hand\n' >&"$fd"
-    read_n "$fd" 1 >/dev/null
-done
+open_answered 5 'by hand'
 yes x | head -n 300000 >"$WORK/lines"
 exec {slow}<>/dev/tcp/127.0.0.1/$PORT
 cat "$WORK/lines" >&"$slow" &
@@ -829,11 +834,7 @@ poll 60 writer_done
 pid=$(main_pid) c=$(mark)
 kill -TERM "$pid"
 eof=0
-for fd in "${conns[@]}"; do
-    r=''
-    IFS= read -r -t 10 r <&"$fd" || [ -n "$r" ] || eof=$((eof + 1))
-    exec {fd}>&-
-done
+for fd in "${conns[@]}"; do sees_close "$fd" && eof=$((eof + 1)); done
 read -r got st <<<"$(timeout 20 cat <&"$slow" 2>/dev/null | wc -l | tr -d "\n"; echo " ${PIPESTATUS[0]}")"
 exec {slow}>&-
 expect "kill -TERM by hand: the 5 idle clients see a close" 5 "$eof"
@@ -861,12 +862,7 @@ systemctl daemon-reload
 expect "the drop-in is in force: FileDescriptorStoreMax=0" 0 \
     "$(systemctl show -p FileDescriptorStoreMax --value hellod.service)"
 open_owing() { # 4 answered once, then a line each; 1 owing 2000; in conns[]
-    conns=()
-    for i in $(seq 1 5); do
-        exec {fd}<>/dev/tcp/127.0.0.1/$PORT && conns+=("$fd")
-        printf 'first\n' >&"$fd"
-        read_n "$fd" 1 >/dev/null # accepted by this hellod, not in the backlog
-    done
+    open_answered 5 first
     for fd in "${conns[@]:0:4}"; do printf 'owed\n' >&"$fd"; done
     printf 'x\n%.0s' $(seq 1 2000) >&"${conns[4]}"
 }
@@ -878,9 +874,7 @@ for fd in "${conns[@]}"; do
     owe=1 # not n: tap.sh counts the steps in it
     [ "$fd" = "${conns[4]}" ] && owe=2000
     [ "$(read_n "$fd" $owe)" = $owe ] && answered=$((answered + 1))
-    r=''
-    IFS= read -r -t 10 r <&"$fd" || [ -n "$r" ] || eof=$((eof + 1))
-    exec {fd}>&-
+    sees_close "$fd" && eof=$((eof + 1))
 done
 expect "5 clients: every owed reply (4 x 1, 1 x 2000), then a close" "5 5" "$answered $eof"
 out=$(journal_after "$c" -u hellod.service -o cat)
